@@ -1,0 +1,178 @@
+"""The command line: `storyweave ingest | run | stories | story | settings`.
+
+Every command that prints data takes ``--json`` and then prints the records themselves
+(serialised), so scripts, the API and the tests see the same shapes. Progress bars go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import click
+from tqdm import tqdm
+
+from . import settings as settings_module
+from .encode import load_encoder
+from .ingest import read_paths, read_stream
+from .pipeline import IngestReport, Pipeline
+from .records import IngestError, RawDoc, Story
+from .store import Store, open_store
+
+__all__ = ["main"]
+
+
+class Context:
+    def __init__(self, db: str | None) -> None:
+        self.settings = settings_module.load(db=db)
+
+    def store(self) -> Store:
+        return open_store(self.settings.db)
+
+    def pipeline(self, store: Store) -> Pipeline:
+        s = self.settings
+        encoder = load_encoder(s.encoder, s.encoder_threads)
+        return Pipeline(store, encoder, embed_chars=s.embed_chars, batch_size=s.batch_size)
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _items(paths: tuple[str, ...]) -> Iterator[RawDoc | IngestError]:
+    for path in paths:
+        if path == "-":
+            yield from read_stream(sys.stdin.buffer)
+        else:
+            yield from read_paths([path])
+
+
+def _ingest(ctx: Context, store: Store, paths: tuple[str, ...]) -> IngestReport:
+    pipeline = ctx.pipeline(store)
+    with tqdm(desc="ingest", unit="item", file=sys.stderr, disable=None, leave=False) as bar:
+        report = pipeline.run(_items(paths), on_item=bar.update)
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    return report
+
+
+def _summary(report: IngestReport) -> str:
+    return (
+        f"{report.added} added ({report.duplicates} duplicates linked), "
+        f"{report.already_stored} already stored, {len(report.errors)} failed"
+    )
+
+
+def _story_line(story: Story) -> str:
+    span = story.first_published or "?"
+    if story.last_published and story.last_published != story.first_published:
+        span += f"..{story.last_published}"
+    return f"{story.id}  {story.size:>4}  {','.join(story.languages):<12} {span:<23} {story.title[:70]}"
+
+
+def _print_stories(stories: Iterable[Story]) -> None:
+    click.echo(f"{'story':<19}  {'size':>4}  {'languages':<12} {'dates':<23} title")
+    for story in stories:
+        click.echo(_story_line(story))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", metavar="PATH|URL", help="The store (overrides STORYWEAVE_DB); see `storyweave settings`.")
+@click.pass_context
+def main(click_ctx: click.Context, db: str | None) -> None:
+    """storyweave: groups news articles in any language into stories, online.
+
+    Articles come from files, folders (recursively), JSON lines and HTML pages, or stdin (`-`).
+    Each article joins the story it belongs to, across languages, or starts a new one;
+    story ids never change once given.
+    """
+    click_ctx.obj = Context(db)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def ingest(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
+    """Read articles from PATHS (files, folders, `-` for stdin) into the store.
+
+    Exits with status 1 if any item failed; the others are stored all the same.
+    """
+    store = ctx.store()
+    report = _ingest(ctx, store, paths)
+    if as_json:
+        _emit(report.to_dict())
+    else:
+        click.echo(_summary(report), err=True)
+    sys.exit(1 if report.errors else 0)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the stories with their articles as JSON.")
+@click.pass_obj
+def run(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
+    """Ingest PATHS, then list the stories they belong to."""
+    store = ctx.store()
+    report = _ingest(ctx, store, paths)
+    touched = list(dict.fromkeys(report.story_ids))
+    stories = [s for s in (store.story(i) for i in touched) if s is not None]
+    if as_json:
+        _emit({"report": report.to_dict(), "stories": [s.to_dict() for s in stories]})
+    else:
+        click.echo(_summary(report), err=True)
+        _print_stories(stories)
+    sys.exit(1 if report.errors else 0)
+
+
+@main.command()
+@click.option("--limit", default=50, show_default=True, help="How many stories to list.")
+@click.option("--offset", default=0, show_default=True, help="Skip this many stories first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stories with their member articles as JSON.")
+@click.pass_obj
+def stories(ctx: Context, limit: int, offset: int, as_json: bool) -> None:
+    """List stories, newest activity first: id, size, languages, date span, title."""
+    found = ctx.store().stories(limit=limit, offset=offset, with_articles=as_json)
+    if as_json:
+        _emit([s.to_dict() for s in found])
+    else:
+        _print_stories(found)
+
+
+@main.command()
+@click.argument("story_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the story and its articles as JSON.")
+@click.pass_obj
+def story(ctx: Context, story_id: str, as_json: bool) -> None:
+    """Show one story (an unambiguous id prefix will do): its articles with language, date, source, title."""
+    found = ctx.store().story(story_id)
+    if found is None:
+        raise click.ClickException(f"no story {story_id!r}")
+    if as_json:
+        _emit(found.to_dict())
+        return
+    _print_stories([found])
+    if found.merged_ids:
+        click.echo(f"merged from: {', '.join(found.merged_ids)}")
+    for a in found.articles:
+        dup = f"  (copy of {a.duplicate_of})" if a.duplicate_of else ""
+        click.echo(f"  {a.language:<4} {str(a.published):<10} {a.source[:24]:<24} {a.title[:60] or a.body[:60]}{dup}")
+
+
+@main.command(name="settings")
+@click.option("--markdown", is_flag=True, help="Print the reference table written to docs/settings.md.")
+@click.option("--json", "as_json", is_flag=True, help="Print the current values as JSON.")
+@click.pass_obj
+def settings_command(ctx: Context, markdown: bool, as_json: bool) -> None:
+    """Show every setting with its environment variable, current value and help."""
+    if markdown:
+        click.echo(settings_module.markdown(), nl=False)
+        return
+    current = {s.name: getattr(ctx.settings, s.name) for s in settings_module.SETTINGS}
+    if as_json:
+        _emit(current)
+        return
+    for s in settings_module.SETTINGS:
+        click.echo(f"{s.name} = {current[s.name]!r}\n    {s.env}: {s.help}")

@@ -1,0 +1,152 @@
+"""The pipeline, as one explicit sequence of stages.
+
+    ingest ─▶ clean ─▶ detect ─▶ names ─▶ encode ─▶ cluster ─▶ store
+
+:func:`prepare` runs the per-article stages (pure: a RawDoc in, an Article out); :class:`Pipeline`
+batches prepared articles through the encoder, then hands them *in arrival order* to the online
+clusterer and stores each one with its story in a single transaction. The CLI, the evaluation
+commands and the benchmarks all call this one pipeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+from .clean import clean
+from .detect import detect_language, detect_published
+from .encode import Encoder, embedding_text
+from .names import name_keys
+from .records import Article, Assignment, IngestError, RawDoc
+from .store import Store
+
+__all__ = ["IngestReport", "Pipeline", "prepare"]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    added: int = 0  # new articles stored (duplicates included)
+    duplicates: int = 0  # syndicated copies linked to an earlier article
+    already_stored: int = 0  # re-ingested articles: nothing added
+    errors: list[IngestError] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    story_ids: list[str] = field(default_factory=list)  # every story the stream touched, in order
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "already_stored": self.already_stored,
+            "errors": [{"origin": e.origin, "message": e.message} for e in self.errors],
+        }
+
+
+def _normalised(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _source(doc: RawDoc) -> str:
+    if doc.source:
+        return doc.source
+    if doc.url:
+        host = urlsplit(doc.url).hostname or ""
+        return host.removeprefix("www.")
+    return PurePath(doc.origin.split(":", 1)[0]).name if doc.origin else ""
+
+
+def prepare(raw: RawDoc, ingested_at: dt.datetime | None = None) -> Article:
+    """clean ─▶ detect ─▶ names: one RawDoc to one Article (not yet encoded or clustered)."""
+    doc = clean(raw)
+    if not doc.text.strip():
+        raise ValueError("no article text left after removing page furniture")
+    language = detect_language(f"{doc.title}\n{doc.text}", doc.language)
+    fingerprint = hashlib.sha256(_normalised(doc.text).encode()).hexdigest()
+    article_id = hashlib.sha256(f"{fingerprint}\n{doc.url}".encode()).hexdigest()[:20]
+    return Article(
+        id=article_id,
+        fingerprint=fingerprint,
+        origin=doc.origin,
+        source=_source(doc),
+        url=doc.url,
+        title=doc.title,
+        body=doc.text,
+        language=language,
+        published=detect_published(doc),
+        ingested_at=ingested_at or dt.datetime.now(dt.timezone.utc),
+        name_keys=name_keys(f"{doc.title}\n{doc.text}", language),
+    )
+
+
+def _batches(items: Iterable[RawDoc | IngestError], size: int) -> Iterator[list[RawDoc | IngestError]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class Pipeline:
+    """One store, one encoder, one clusterer: articles in, stories out."""
+
+    def __init__(self, store: Store, encoder: Encoder, *, embed_chars: int = 600, batch_size: int = 16) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.embed_chars = embed_chars
+        self.batch_size = batch_size
+        self.clusterer = store.load_clusterer()
+
+    def run(
+        self, items: Iterable[RawDoc | IngestError], on_item: Callable[[], None] | None = None
+    ) -> IngestReport:
+        """Ingest a stream; bad items are reported, never fatal; each article commits on its own."""
+        report = IngestReport()
+        for batch in _batches(items, self.batch_size):
+            articles: list[Article] = []
+            for item in batch:
+                if isinstance(item, IngestError):
+                    report.errors.append(item)
+                    continue
+                try:
+                    articles.append(prepare(item))
+                except (ValueError, UnicodeError) as exc:
+                    report.errors.append(IngestError(item.origin, str(exc)))
+            self._store_batch(articles, report)
+            if on_item is not None:
+                for _ in batch:
+                    on_item()
+        return report
+
+    def _store_batch(self, articles: list[Article], report: IngestReport) -> None:
+        known = self.store.known_ids(a.id for a in articles)
+        fresh: list[Article] = []
+        for article in articles:
+            if article.id in known:
+                report.already_stored += 1
+                story_id = self.store.story_of(article.id)
+                if story_id is not None:
+                    report.story_ids.append(story_id)
+            else:
+                known.add(article.id)  # the same article twice in one batch is stored once
+                fresh.append(article)
+        to_encode = [a for a in fresh if self.store.find_fingerprint(a.fingerprint) is None]
+        vectors = self.encoder.encode([embedding_text(a, self.embed_chars) for a in to_encode])
+        for article, vector in zip(to_encode, vectors):
+            article.vector = vector
+        for article in fresh:
+            original = self.store.find_fingerprint(article.fingerprint)
+            if original is not None:
+                # A syndicated copy: linked to the original and its story, not a new source.
+                article.duplicate_of = original[0]
+                assignment = Assignment(article.id, original[1], "duplicate", 1.0)
+                self.store.save(article, assignment, self.clusterer, None)
+                report.duplicates += 1
+            else:
+                assignment, state = self.clusterer.assign(article)
+                self.store.save(article, assignment, self.clusterer, state)
+            report.added += 1
+            report.assignments.append(assignment)
+            report.story_ids.append(assignment.story_id)

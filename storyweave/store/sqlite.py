@@ -1,0 +1,267 @@
+"""The SQLite store: a single file in WAL mode.
+
+Every article is written in one transaction together with its story's new state, the document
+frequencies and the calibration, so a process killed mid-ingest loses nothing already committed
+and never leaves a half-written story.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..cluster import Clusterer, DocumentFrequencies, StoryState
+from ..records import Article, Assignment, DatePrecision, PublishedDate, Story
+from .codec import calibration_from_json, calibration_to_json, state_from_json, state_to_json, vector_from_bytes
+
+__all__ = ["SQLiteStore"]
+
+# Versioned schema migrations, applied in order; PRAGMA user_version records the last one applied.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE stories (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        state TEXT NOT NULL
+    );
+    CREATE TABLE articles (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        fingerprint TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        language TEXT NOT NULL,
+        published TEXT,
+        published_precision TEXT NOT NULL,
+        published_origin TEXT NOT NULL,
+        ingested_at TEXT NOT NULL,
+        duplicate_of TEXT REFERENCES articles(id),
+        story_id TEXT NOT NULL REFERENCES stories(id),
+        decision TEXT NOT NULL,
+        score REAL NOT NULL,
+        name_keys TEXT NOT NULL,
+        vector BLOB
+    );
+    CREATE INDEX articles_fingerprint ON articles(fingerprint);
+    CREATE INDEX articles_story ON articles(story_id, published);
+    CREATE TABLE story_aliases (
+        alias TEXT PRIMARY KEY,
+        story_id TEXT NOT NULL REFERENCES stories(id)
+    );
+    CREATE TABLE term_frequencies (
+        term TEXT PRIMARY KEY,
+        documents INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE clusterer (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class SQLiteStore:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(Path(path).expanduser()) if path != ":memory:" else path, timeout=30.0)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self._db:
+                self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number};")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._db:
+            yield self._db
+
+    # -- writing -------------------------------------------------------------------------------
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        found: set[str] = set()
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self._db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", chunk))
+        return found
+
+    def find_fingerprint(self, fingerprint: str) -> tuple[str, str] | None:
+        """The earliest stored article with this text, and its story (resolved through merges)."""
+        row = self._db.execute(
+            "SELECT id, story_id FROM articles WHERE fingerprint = ? AND duplicate_of IS NULL ORDER BY seq LIMIT 1",
+            (fingerprint,),
+        ).fetchone()
+        return None if row is None else (row["id"], row["story_id"])
+
+    def save(self, article: Article, assignment: Assignment, clusterer: Clusterer, state: StoryState | None) -> None:
+        """Store one article and everything its assignment changed, atomically."""
+        now = _now()
+        vector = None if article.vector is None else article.vector.astype("float32").tobytes()
+        with self._db as db:
+            if state is not None:
+                db.execute(
+                    "INSERT INTO stories (id, created_at, updated_at, state) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, state = excluded.state",
+                    (state.id, now, now, state_to_json(state)),
+                )
+            else:
+                db.execute("UPDATE stories SET updated_at = ? WHERE id = ?", (now, assignment.story_id))
+            db.execute(
+                "INSERT INTO articles (id, fingerprint, origin, source, url, title, body, language, published,"
+                " published_precision, published_origin, ingested_at, duplicate_of, story_id, decision, score,"
+                " name_keys, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    article.id,
+                    article.fingerprint,
+                    article.origin,
+                    article.source,
+                    article.url,
+                    article.title,
+                    article.body,
+                    article.language,
+                    None if article.published.value is None else article.published.value.isoformat(),
+                    article.published.precision.value,
+                    article.published.origin,
+                    article.ingested_at.isoformat(timespec="seconds"),
+                    article.duplicate_of,
+                    assignment.story_id,
+                    assignment.decision,
+                    assignment.score,
+                    json.dumps(list(article.name_keys), ensure_ascii=False),
+                    vector,
+                ),
+            )
+            if state is not None:
+                changed = clusterer.frequencies.pending()
+                db.executemany(
+                    "INSERT INTO term_frequencies (term, documents) VALUES (?, ?) "
+                    "ON CONFLICT(term) DO UPDATE SET documents = excluded.documents",
+                    changed,
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO clusterer (key, value) VALUES ('calibration', ?), ('documents', ?)",
+                    (calibration_to_json(clusterer.calibration), str(clusterer.frequencies.documents)),
+                )
+
+    # -- reading -------------------------------------------------------------------------------
+    def load_clusterer(self) -> Clusterer:
+        values = {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM clusterer")}
+        counts = {r[0]: int(r[1]) for r in self._db.execute("SELECT term, documents FROM term_frequencies")}
+        frequencies = DocumentFrequencies(counts, int(values.get("documents", "0")))
+        calibration = calibration_from_json(values["calibration"]) if "calibration" in values else None
+        states = (state_from_json(r["id"], r["state"]) for r in self._db.execute("SELECT id, state FROM stories"))
+        return Clusterer(states, calibration, frequencies)
+
+    def resolve(self, story_id: str) -> str | None:
+        """A story id as given, or the id of the story it was merged into; prefixes accepted."""
+        row = self._db.execute("SELECT story_id FROM story_aliases WHERE alias = ?", (story_id,)).fetchone()
+        if row is not None:
+            return str(row[0])
+        rows = self._db.execute(
+            "SELECT id FROM stories WHERE id = ? OR id LIKE ? LIMIT 2", (story_id, story_id + "%")
+        ).fetchall()
+        exact = [r[0] for r in rows if r[0] == story_id]
+        if exact:
+            return str(exact[0])
+        return str(rows[0][0]) if len(rows) == 1 else None
+
+    def story_of(self, article_id: str) -> str | None:
+        row = self._db.execute("SELECT story_id FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def article_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def stories(self, *, limit: int | None = None, offset: int = 0, with_articles: bool = False) -> list[Story]:
+        """Stories, newest activity first."""
+        rows = self._db.execute(
+            "SELECT s.id, s.created_at, s.updated_at, MAX(a.seq) AS last_seq FROM stories s "
+            "JOIN articles a ON a.story_id = s.id GROUP BY s.id ORDER BY last_seq DESC LIMIT ? OFFSET ?",
+            (-1 if limit is None else limit, offset),
+        ).fetchall()
+        return [self._story(row, with_articles) for row in rows]
+
+    def story(self, story_id: str) -> Story | None:
+        resolved = self.resolve(story_id)
+        if resolved is None:
+            return None
+        row = self._db.execute("SELECT id, created_at, updated_at FROM stories WHERE id = ?", (resolved,)).fetchone()
+        return None if row is None else self._story(row, True)
+
+    def articles(self, story_id: str) -> list[Article]:
+        rows = self._db.execute(
+            "SELECT * FROM articles WHERE story_id = ? ORDER BY published IS NULL, published, seq", (story_id,)
+        ).fetchall()
+        return [_article(r) for r in rows]
+
+    def _story(self, row: sqlite3.Row, with_articles: bool) -> Story:
+        members = self.articles(row["id"])
+        originals = [a for a in members if a.duplicate_of is None]
+        dates = [str(a.published) for a in members if a.published.value is not None]
+        titled = next((a for a in sorted(members, key=lambda a: a.ingested_at) if a.title), None)
+        title = titled.title if titled else (members[0].body.split("\n", 1)[0][:120] if members else "")
+        merged = [r[0] for r in self._db.execute("SELECT alias FROM story_aliases WHERE story_id = ?", (row["id"],))]
+        return Story(
+            id=row["id"],
+            title=title,
+            size=len(originals),
+            languages=sorted({a.language for a in members}),
+            first_published=min(dates) if dates else None,
+            last_published=max(dates) if dates else None,
+            created_at=dt.datetime.fromisoformat(row["created_at"]),
+            updated_at=dt.datetime.fromisoformat(row["updated_at"]),
+            merged_ids=merged,
+            articles=members if with_articles else [],
+        )
+
+
+def _article(row: sqlite3.Row) -> Article:
+    published = PublishedDate(
+        dt.date.fromisoformat(row["published"]) if row["published"] else None,
+        DatePrecision(row["published_precision"]),
+        row["published_origin"],
+    )
+    values: dict[str, Any] = dict(
+        id=row["id"],
+        fingerprint=row["fingerprint"],
+        origin=row["origin"],
+        source=row["source"],
+        url=row["url"],
+        title=row["title"],
+        body=row["body"],
+        language=row["language"],
+        published=published,
+        ingested_at=dt.datetime.fromisoformat(row["ingested_at"]),
+        duplicate_of=row["duplicate_of"],
+        name_keys=tuple(json.loads(row["name_keys"])),
+        vector=vector_from_bytes(row["vector"]),
+    )
+    return Article(**values)

@@ -1,0 +1,105 @@
+"""The online clusterer and its candidate index, on controlled vectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from storyweave.cluster import Calibration, Clusterer, Features, article_terms, score
+from storyweave.index import ACTIVE_WINDOW_DAYS, CandidateIndex
+
+from .helpers import article, unit
+
+DAY = dt.date(2024, 3, 1)
+
+
+def test_index_returns_nearest_first_and_key_matches() -> None:
+    index = CandidateIndex()
+    for i in range(30):
+        index.upsert(f"s{i}", unit(i), [f"key{i}"], None)
+    found = index.candidates(unit(7, noise_from=7), ["key25"], None)
+    assert found[0] == "s7"
+    assert "s25" in found  # not near, but shares a name key
+    assert len(found) <= 13
+
+
+def test_index_ignores_stories_idle_beyond_the_window() -> None:
+    index = CandidateIndex()
+    old = DAY.toordinal()
+    index.upsert("old", unit(1), ["k"], old)
+    index.upsert("new", unit(2), [], old + ACTIVE_WINDOW_DAYS + 10)
+    found = index.candidates(unit(1), [], old + ACTIVE_WINDOW_DAYS + 10)
+    assert "old" not in found and "new" in found
+
+
+def test_index_eviction_keeps_active_stories_searchable() -> None:
+    index = CandidateIndex()
+    base = DAY.toordinal()
+    for i in range(200):
+        index.upsert(f"old{i}", unit(i), [f"k{i}"], base)
+    index.upsert("fresh", unit(999), ["k5"], base + 2 * ACTIVE_WINDOW_DAYS)
+    assert len(index) < 200  # stale stories were dropped from memory
+    assert index.candidates(unit(999), ["k5"], base + 2 * ACTIVE_WINDOW_DAYS) == ["fresh"]
+
+
+def test_calibration_divides_out_same_language_bias() -> None:
+    calibration = Calibration()
+    for _ in range(200):
+        calibration.observe("ar", "ar", 0.88)
+        calibration.observe("ar", "sq", 0.78)
+    # The same cosine is ordinary between two Arabic articles and remarkable across languages.
+    assert calibration.zscore("ar", "sq", 0.88) > calibration.zscore("ar", "ar", 0.88) + 2
+
+
+def test_score_rewards_shared_names_and_penalises_time() -> None:
+    base = Features(dense_z=4.0, names=0.0, lexical=0.0, gap_days=None)
+    assert score(Features(4.0, 2.0, 0.0, None)) > score(base)
+    assert score(Features(4.0, 0.0, 0.0, 60.0)) < score(base)
+    assert score(Features(4.0, 0.0, 0.3, None)) > score(base)
+
+
+def test_article_terms_handles_unspaced_scripts() -> None:
+    assert article_terms("The summit in Vladivostok, 2023")["vladivostok"] == 1
+    assert "首脑" in article_terms("首脑会谈")  # CJK text contributes character bigrams
+
+
+def _stream(clusterer: Clusterer) -> list[str]:
+    stories = []
+    for i in range(12):  # twelve unrelated background stories
+        a = article(f"bg{i}", unit(100 + i), day=DAY)
+        stories.append(clusterer.assign(a)[0].story_id)
+    same = [
+        article("en1", unit(1, noise_from=1, noise=0.15), day=DAY, keys=("km jng n", "btn")),
+        article("ar1", unit(2, noise_from=1, noise=0.25), language="ar", day=DAY, keys=("km jng n", "btn")),
+        article("sq1", unit(3, noise_from=1, noise=0.25), language="sq", day=DAY + dt.timedelta(1), keys=("btn",)),
+    ]
+    stories += [clusterer.assign(a)[0].story_id for a in same]
+    return stories
+
+
+def test_related_articles_join_across_languages_and_unrelated_ones_do_not() -> None:
+    clusterer = Clusterer()
+    ids = _stream(clusterer)
+    assert len(set(ids[:12])) == 12
+    assert ids[12] == ids[13] == ids[14] == "st_en1"
+
+
+def test_story_ids_are_deterministic() -> None:
+    assert _stream(Clusterer()) == _stream(Clusterer())
+
+
+def test_similar_articles_months_apart_are_different_stories() -> None:
+    clusterer = Clusterer()
+    _stream(clusterer)
+    later = article("en2", unit(4, noise_from=1, noise=0.15), day=DAY + dt.timedelta(90), keys=("btn",))
+    assignment, _ = clusterer.assign(later)
+    assert assignment.decision == "new"
+
+
+def test_clusterer_needs_vectors() -> None:
+    unencoded = article("x", unit(1))
+    unencoded.vector = None
+    with pytest.raises(ValueError, match="no vector"):
+        Clusterer().assign(unencoded)
