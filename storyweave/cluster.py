@@ -269,6 +269,15 @@ class Clusterer:
         self.index.upsert(state.id, state.centroid(), state.keys, state.last_day)
         return Assignment(article.id, state.id, decision, float(best_score)), state
 
+    def pair_score(self, a: Article, b: Article) -> float:
+        """Symmetric log-odds that two articles tell one story, each taken as a one-article story."""
+        terms_a = article_terms(f"{a.title}\n{a.body}")
+        terms_b = article_terms(f"{b.title}\n{b.body}")
+        one, other = StoryState(id="a"), StoryState(id="b")
+        one.add(a, terms_a)
+        other.add(b, terms_b)
+        return 0.5 * (score(self.features(a, terms_a, other)) + score(self.features(b, terms_b, one)))
+
     def _learn_background(self, article: Article) -> None:
         """Compare with a few random stories: nearly all are unrelated, which is the background."""
         ids = self.index.ids

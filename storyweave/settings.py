@@ -61,6 +61,12 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "cache_dir",
+        None,
+        "Where benchmark commands keep embeddings of the texts they replay, so each text is "
+        "embedded once. Default: `$XDG_CACHE_HOME/storyweave` (`~/.cache/storyweave`).",
+    ),
+    Setting(
         "batch_size",
         16,
         "Articles prepared and encoded together before the clusterer takes them in order.",
@@ -75,6 +81,7 @@ class Settings:
     encoder: str
     encoder_threads: int
     embed_chars: int
+    cache_dir: str
     batch_size: int
 
     @property
@@ -97,6 +104,8 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings
             values[setting.name] = setting.default
     if not values["db"]:
         values["db"] = default_db_path()
+    if not values["cache_dir"]:
+        values["cache_dir"] = str(Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "storyweave")
     names = {f.name for f in fields(Settings)}
     assert names == {s.name for s in SETTINGS}, "Settings and SETTINGS must declare the same names"
     return Settings(**values)
