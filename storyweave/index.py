@@ -73,6 +73,21 @@ class CandidateIndex:
             self._newest_day = last_day
             self._evict()
 
+    def remove(self, story_id: str) -> None:
+        """Forget a story (merged into another). The last row moves into its place, so removal is
+        O(1); its postings are skipped at query time and dropped at the next compaction."""
+        row = self._rows.pop(story_id, None)
+        if row is None:
+            return
+        last = len(self.ids) - 1
+        if row != last:
+            moved = self.ids[last]
+            self._matrix[row] = self._matrix[last]
+            self._last_day[row] = self._last_day[last]
+            self.ids[row] = moved
+            self._rows[moved] = row
+        self.ids.pop()
+
     def _evict(self) -> None:
         """Drop stories idle for longer than the window (amortised: only when many are stale)."""
         assert self._newest_day is not None
@@ -106,6 +121,7 @@ class CandidateIndex:
                 if np.isfinite(sims[row]):
                     found[self.ids[row]] = None
         for key in keys:
-            for story_id in self._postings.get(key, [])[-KEY_CANDIDATES:]:
+            live = [s for s in self._postings.get(key, []) if s in self._rows]
+            for story_id in live[-KEY_CANDIDATES:]:
                 found[story_id] = None
         return list(found)

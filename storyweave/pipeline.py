@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import PurePath
 from urllib.parse import urlsplit
@@ -64,7 +66,9 @@ def prepare(raw: RawDoc, ingested_at: dt.datetime | None = None) -> Article:
     """clean ─▶ detect ─▶ names: one RawDoc to one Article (not yet encoded or clustered)."""
     doc = clean(raw)
     if not doc.text.strip():
-        raise ValueError("no article text left after removing page furniture")
+        if not doc.title.strip():
+            raise ValueError("no article text left after removing page furniture")
+        doc = replace(doc, text=doc.title)  # a headline-only item is still news: its headline is its text
     language = detect_language(f"{doc.title}\n{doc.text}", doc.language)
     fingerprint = hashlib.sha256(_normalised(doc.text).encode()).hexdigest()
     article_id = hashlib.sha256(f"{fingerprint}\n{doc.url}".encode()).hexdigest()[:20]
@@ -98,6 +102,8 @@ class Pipeline:
         self.embed_chars = embed_chars
         self.batch_size = batch_size
         self.clusterer = store.load_clusterer()
+        # Wall-clock seconds spent in each stage, for `storyweave bench`.
+        self.seconds: Counter[str] = Counter()
 
     def run(
         self, items: Iterable[RawDoc | IngestError], on_item: Callable[[], None] | None = None
@@ -106,6 +112,7 @@ class Pipeline:
         report = IngestReport()
         for batch in _batches(items, self.batch_size):
             articles: list[Article] = []
+            started = time.perf_counter()
             for item in batch:
                 if isinstance(item, IngestError):
                     report.errors.append(item)
@@ -114,6 +121,7 @@ class Pipeline:
                     articles.append(prepare(item))
                 except (ValueError, UnicodeError) as exc:
                     report.errors.append(IngestError(item.origin, str(exc)))
+            self.seconds["prepare"] += time.perf_counter() - started
             self._store_batch(articles, report)
             if on_item is not None:
                 for _ in batch:
@@ -121,6 +129,8 @@ class Pipeline:
         return report
 
     def _store_batch(self, articles: list[Article], report: IngestReport) -> None:
+        clock = time.perf_counter
+        started = clock()
         known = self.store.known_ids(a.id for a in articles)
         fresh: list[Article] = []
         for article in articles:
@@ -133,10 +143,14 @@ class Pipeline:
                 known.add(article.id)  # the same article twice in one batch is stored once
                 fresh.append(article)
         to_encode = [a for a in fresh if self.store.find_fingerprint(a.fingerprint) is None]
+        self.seconds["store"] += clock() - started
+        started = clock()
         vectors = self.encoder.encode([embedding_text(a, self.embed_chars) for a in to_encode])
         for article, vector in zip(to_encode, vectors):
             article.vector = vector
+        self.seconds["encode"] += clock() - started
         for article in fresh:
+            started = clock()
             original = self.store.find_fingerprint(article.fingerprint)
             if original is not None:
                 # A syndicated copy: linked to the original and its story, not a new source.
@@ -144,9 +158,13 @@ class Pipeline:
                 assignment = Assignment(article.id, original[1], "duplicate", 1.0)
                 self.store.save(article, assignment, self.clusterer, None)
                 report.duplicates += 1
+                self.seconds["store"] += clock() - started
             else:
                 assignment, state = self.clusterer.assign(article)
+                self.seconds["cluster"] += clock() - started
+                started = clock()
                 self.store.save(article, assignment, self.clusterer, state)
+                self.seconds["store"] += clock() - started
             report.added += 1
             report.assignments.append(assignment)
             report.story_ids.append(assignment.story_id)

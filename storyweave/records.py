@@ -14,11 +14,20 @@ from typing import Any
 __all__ = [
     "Article",
     "Assignment",
+    "Citation",
+    "Claim",
     "DatePrecision",
+    "Entity",
     "IngestError",
+    "Mention",
     "PublishedDate",
+    "Quote",
     "RawDoc",
     "Story",
+    "StoryAnalysis",
+    "Summary",
+    "SummarySentence",
+    "TimelineEvent",
 ]
 
 
@@ -135,7 +144,8 @@ class Assignment:
     article_id: str
     story_id: str
     decision: str  # "join", "new" or "duplicate"
-    score: float  # the combined similarity to the chosen story (0 for "new")
+    score: float  # the log-odds of joining the chosen story (0 for "new")
+    merged: tuple[str, ...] = ()  # younger stories merged into story_id after this article joined
 
 
 @dataclass(slots=True)
@@ -165,4 +175,152 @@ class Story:
             "updated_at": self.updated_at.isoformat(timespec="seconds"),
             "merged_ids": list(self.merged_ids),
             "articles": [a.to_dict() for a in self.articles],
+        }
+
+
+# --- What a story says (the analysis stages after clustering) ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a claim comes from: an article and a character span of its body."""
+
+    article_id: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"article_id": self.article_id, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A name as one article writes it."""
+
+    text: str
+    kind: str  # "person", "organisation", "place"
+    key: str  # cross-script key (storyweave.names.name_key)
+    citation: Citation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "kind": self.kind, "key": self.key, "citation": self.citation.to_dict()}
+
+
+@dataclass(slots=True)
+class Entity:
+    """One person, organisation or place of a story, merged across languages and scripts."""
+
+    id: str  # stable within the story: derived from the canonical key
+    name: str  # canonical name, Latin script where any article gives one
+    kind: str
+    surface_forms: dict[str, list[str]]  # language -> forms as written
+    mentions: list[Mention] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "surface_forms": self.surface_forms,
+            "mentions": [m.to_dict() for m in self.mentions],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A direct quotation with its speaker."""
+
+    text: str  # the words inside the quotation marks
+    speaker: str  # the speaker as written ("" when unknown)
+    speaker_entity: str | None  # Entity.id when resolved
+    language: str
+    citation: Citation  # span of the quoted words in the article body
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "speaker": self.speaker,
+            "speaker_entity": self.speaker_entity,
+            "language": self.language,
+            "citation": self.citation.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """What happened when: a clause from an article, dated as precisely as the text allows."""
+
+    date: PublishedDate  # origin: "text" (resolved from the text) or "published" (fallback)
+    uncertain: bool  # True when the date could not be pinned down (e.g. a weekday with no anchor)
+    text: str
+    expression: str  # the date expression as written ("on Wednesday", "يوم الأربعاء")
+    citations: tuple[Citation, ...]  # every article supporting the event
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.date.to_dict(),
+            "uncertain": self.uncertain,
+            "text": self.text,
+            "expression": self.expression,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Statements that say the same thing, across articles and languages."""
+
+    text: str  # a representative statement
+    languages: tuple[str, ...]
+    sources: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    single_source: bool  # only one source carries it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "languages": list(self.languages),
+            "sources": list(self.sources),
+            "citations": [c.to_dict() for c in self.citations],
+            "single_source": self.single_source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySentence:
+    text: str
+    citation: Citation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "citation": self.citation.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    mode: str  # "extractive" (offline) or "abstractive:<model>" / "translated:<model>"
+    language: str  # the language the sentences are in ("mul" when mixed)
+    sentences: tuple[SummarySentence, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "language": self.language, "sentences": [s.to_dict() for s in self.sentences]}
+
+
+@dataclass(slots=True)
+class StoryAnalysis:
+    """Everything the analysis stages say about one story."""
+
+    story_id: str
+    entities: list[Entity] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    summary: Summary | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entities": [e.to_dict() for e in self.entities],
+            "quotes": [q.to_dict() for q in self.quotes],
+            "timeline": [t.to_dict() for t in self.timeline],
+            "claims": [c.to_dict() for c in self.claims],
+            "summary": None if self.summary is None else self.summary.to_dict(),
         }

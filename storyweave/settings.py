@@ -28,6 +28,7 @@ class Setting:
     default: Any
     help: str
     parse: Callable[[str], Any] = str
+    secret: bool = False  # shown masked by `storyweave settings`
 
     @property
     def env(self) -> str:
@@ -67,6 +68,20 @@ SETTINGS: tuple[Setting, ...] = (
         "embedded once. Default: `$XDG_CACHE_HOME/storyweave` (`~/.cache/storyweave`).",
     ),
     Setting(
+        "reader_language",
+        "en",
+        "The reader's language (ISO 639-1): story titles and summaries are given in it where the "
+        "articles or a configured model allow.",
+    ),
+    Setting(
+        "llm_base_url",
+        "",
+        "Base URL of an OpenAI-compatible endpoint (e.g. `http://localhost:8000/v1`) for "
+        "translated or abstractive summaries. Empty: summaries are extractive, offline.",
+    ),
+    Setting("llm_model", "", "The model name sent to the OpenAI-compatible endpoint."),
+    Setting("llm_api_key", "", "Bearer token for the OpenAI-compatible endpoint (never logged).", secret=True),
+    Setting(
         "batch_size",
         16,
         "Articles prepared and encoded together before the clusterer takes them in order.",
@@ -82,6 +97,10 @@ class Settings:
     encoder_threads: int
     embed_chars: int
     cache_dir: str
+    reader_language: str
+    llm_base_url: str
+    llm_model: str
+    llm_api_key: str
     batch_size: int
 
     @property

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from storyweave.cluster import Calibration, Clusterer, Features, article_terms, score
+from storyweave.cluster import Calibration, Clusterer, Features, StoryState, article_terms, score
 from storyweave.index import ACTIVE_WINDOW_DAYS, CandidateIndex
 
 from .helpers import article, unit
@@ -103,3 +103,21 @@ def test_clusterer_needs_vectors() -> None:
     unencoded.vector = None
     with pytest.raises(ValueError, match="no vector"):
         Clusterer().assign(unencoded)
+
+
+def _story(ident: str, created: int, seed: int) -> StoryState:
+    state = StoryState(id=ident, created=created)
+    member = article(f"{ident}-m", unit(seed, noise_from=1, noise=0.1), day=DAY, keys=("km jng n", "btn"))
+    state.add(member, {"summit": 0.7, "vostochny": 0.7})
+    return state
+
+
+def test_stories_that_turn_out_to_be_one_merge_into_the_older() -> None:
+    # Two fragments of one story (as a stricter earlier run might have left them).
+    clusterer = Clusterer([_story("st_young", 2, 11), _story("st_old", 1, 12)])
+    newcomer = article("n1", unit(13, noise_from=1, noise=0.1), day=DAY, keys=("km jng n", "btn"), body="summit vostochny")
+    assignment, state = clusterer.assign(newcomer)
+    assert assignment.story_id == state.id == "st_old"
+    assert assignment.merged == ("st_young",)
+    assert set(clusterer.states) == {"st_old"} and state.size == 3
+    assert clusterer.index.candidates(unit(1), [], None) == ["st_old"]

@@ -61,8 +61,9 @@ def test_a_failed_write_leaves_no_half_written_story(tmp_path: Path) -> None:
     store = open_store(db)
     before = {s.id: s.size for s in store.stories()}
     clusterer = store.load_clusterer()
-    doomed = article("doomed", unit(50), day=DAY)
+    doomed = article("doomed", -unit(0), day=DAY)  # unlike anything stored: it founds a story
     assignment, state = clusterer.assign(doomed)
+    assert assignment.decision == "new"
     broken = Assignment(doomed.id, "no-such-story", "join", 1.0)  # violates the foreign key
     with pytest.raises(Exception):
         store.save(doomed, broken, clusterer, None)
@@ -82,3 +83,19 @@ def test_story_lookup_by_prefix_and_members(tmp_path: Path) -> None:
     assert store.story("st_a") is None  # an ambiguous prefix names no story
     assert story.size == 2 and [a.id for a in story.articles] == ["a0", "a3"]
     assert store.story("nope") is None
+
+
+def test_a_merge_moves_articles_and_keeps_the_old_id_resolvable(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    ids = _fill(db, 3)  # three one-article stories
+    store = open_store(db)
+    clusterer = store.load_clusterer()
+    newcomer = article("n", unit(7, noise_from=0, noise=0.1), day=DAY, keys=("k0",), body="topic0alpha topic0beta")
+    survivor, absorbed = ids[0], ids[1]
+    state = clusterer.states[survivor]
+    store.save(newcomer, Assignment("n", survivor, "join", 1.0, (absorbed,)), clusterer, state)
+    story = store.story(absorbed)  # the absorbed id still finds the story it went into
+    assert story is not None and story.id == survivor
+    assert story.merged_ids == [absorbed]
+    assert {a.id for a in story.articles} == {"a0", "a1", "n"}
+    assert absorbed not in {s.id for s in store.stories()}

@@ -28,6 +28,7 @@ def vector_from_bytes(blob: bytes | None) -> np.ndarray | None:
 
 def state_to_json(state: StoryState) -> str:
     doc: dict[str, Any] = {
+        "created": state.created,
         "size": state.size,
         "vectors": {lang: _vec_to_text(v) for lang, v in state.vector_sums.items()},
         "counts": state.vector_counts,
@@ -43,6 +44,7 @@ def state_from_json(story_id: str, text: str) -> StoryState:
     doc = json.loads(text)
     return StoryState(
         id=story_id,
+        created=int(doc["created"]),
         size=int(doc["size"]),
         vector_sums={lang: _vec_from_text(v) for lang, v in doc["vectors"].items()},
         vector_counts={lang: int(c) for lang, c in doc["counts"].items()},
@@ -54,8 +56,8 @@ def state_from_json(story_id: str, text: str) -> StoryState:
 
 
 def calibration_to_json(calibration: Calibration) -> str:
-    return json.dumps({k: list(v) for k, v in calibration.stats.items()})
+    return json.dumps(calibration.histograms, separators=(",", ":"))
 
 
 def calibration_from_json(text: str) -> Calibration:
-    return Calibration({k: (float(v[0]), float(v[1]), float(v[2])) for k, v in json.loads(text).items()})
+    return Calibration({k: [int(c) for c in v] for k, v in json.loads(text).items()})

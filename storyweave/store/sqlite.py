@@ -66,6 +66,13 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE story_analysis (
+        story_id TEXT PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+        version TEXT NOT NULL,
+        analysis TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -159,6 +166,13 @@ class SQLiteStore:
                     vector,
                 ),
             )
+            for merged in assignment.merged:
+                # The younger story's articles and aliases move to the older one, which keeps its id.
+                db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (assignment.story_id, merged))
+                db.execute("UPDATE story_aliases SET story_id = ? WHERE story_id = ?", (assignment.story_id, merged))
+                db.execute("INSERT OR REPLACE INTO story_aliases (alias, story_id) VALUES (?, ?)", (merged, assignment.story_id))
+                db.execute("DELETE FROM story_analysis WHERE story_id = ?", (merged,))
+                db.execute("DELETE FROM stories WHERE id = ?", (merged,))
             if state is not None:
                 changed = clusterer.frequencies.pending()
                 db.executemany(
@@ -196,6 +210,27 @@ class SQLiteStore:
     def story_of(self, article_id: str) -> str | None:
         row = self._db.execute("SELECT story_id FROM articles WHERE id = ?", (article_id,)).fetchone()
         return None if row is None else str(row[0])
+
+    def story_version(self, story_id: str) -> str:
+        """Changes whenever the story gains an article or absorbs another story."""
+        row = self._db.execute(
+            "SELECT COUNT(*), MAX(seq) FROM articles WHERE story_id = ?", (story_id,)
+        ).fetchone()
+        return f"{row[0]}:{row[1]}"
+
+    def save_analysis(self, story_id: str, version: str, analysis: dict[str, Any]) -> None:
+        with self._db as db:
+            db.execute(
+                "INSERT OR REPLACE INTO story_analysis (story_id, version, analysis) VALUES (?, ?, ?)",
+                (story_id, version, json.dumps(analysis, ensure_ascii=False)),
+            )
+
+    def analysis(self, story_id: str, version: str) -> dict[str, Any] | None:
+        """The stored analysis of the story, if it was made for this version of it."""
+        row = self._db.execute(
+            "SELECT analysis FROM story_analysis WHERE story_id = ? AND version = ?", (story_id, version)
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
 
     def article_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
