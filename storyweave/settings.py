@@ -22,6 +22,10 @@ def default_db_path() -> str:
     return str(Path(base) / "storyweave" / "storyweave.db")
 
 
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     name: str
@@ -82,6 +86,44 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("llm_model", "", "The model name sent to the OpenAI-compatible endpoint."),
     Setting("llm_api_key", "", "Bearer token for the OpenAI-compatible endpoint (never logged).", secret=True),
     Setting(
+        "api_token",
+        "",
+        "Token that `POST /articles` (and any other write through the web API) must present as "
+        "`Authorization: Bearer TOKEN`. Empty: the API is read-only.",
+        secret=True,
+    ),
+    Setting(
+        "allow_private_addresses",
+        False,
+        "Let feeds and URLs be fetched from loopback, private, link-local and metadata addresses "
+        "(refused by default: fetching is a request made on the user's behalf).",
+        _flag,
+    ),
+    Setting(
+        "user_agent",
+        "storyweave/0.1 (+https://github.com/storyweave/storyweave)",
+        "The User-Agent sent when fetching feeds, pages and robots.txt.",
+    ),
+    Setting("fetch_timeout", 20.0, "Seconds before a fetch of a feed or page is abandoned.", float),
+    Setting(
+        "max_response_bytes",
+        10_000_000,
+        "Largest feed or page body read, in bytes; a larger response is refused with an error.",
+        int,
+    ),
+    Setting(
+        "host_delay",
+        2.0,
+        "Minimum seconds between two requests to the same host (politeness).",
+        float,
+    ),
+    Setting(
+        "ray_address",
+        "",
+        "Address of an existing Ray cluster for `backfill --engine ray` (e.g. `ray://head:10001`); "
+        "empty starts a local Ray.",
+    ),
+    Setting(
         "batch_size",
         16,
         "Articles prepared and encoded together before the clusterer takes them in order.",
@@ -101,6 +143,13 @@ class Settings:
     llm_base_url: str
     llm_model: str
     llm_api_key: str
+    api_token: str
+    allow_private_addresses: bool
+    user_agent: str
+    fetch_timeout: float
+    max_response_bytes: int
+    host_delay: float
+    ray_address: str
     batch_size: int
 
     @property

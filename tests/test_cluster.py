@@ -54,10 +54,10 @@ def test_calibration_divides_out_same_language_bias() -> None:
 
 
 def test_score_rewards_shared_names_and_penalises_time() -> None:
-    base = Features(dense_z=4.0, names=0.0, lexical=0.0, gap_days=None)
-    assert score(Features(4.0, 2.0, 0.0, None)) > score(base)
-    assert score(Features(4.0, 0.0, 0.0, 60.0)) < score(base)
-    assert score(Features(4.0, 0.0, 0.3, None)) > score(base)
+    base = Features(dense_z=4.0, names=0.0, lexical=0.0, gap_days=None, shared_language=True)
+    assert score(Features(4.0, 2.0, 0.0, None, True)) > score(base)
+    assert score(Features(4.0, 0.0, 0.0, 60.0, True)) < score(base)
+    assert score(Features(4.0, 0.0, 0.3, None, True)) > score(base)
 
 
 def test_article_terms_handles_unspaced_scripts() -> None:

@@ -1,0 +1,5 @@
+"""`python -m storyweave` is the `storyweave` command."""
+
+from .cli import main
+
+main()
