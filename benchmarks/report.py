@@ -101,6 +101,15 @@ def timelines_section(result: dict[str, Any], shown: str) -> list[str]:
     return lines + [""]
 
 
+def mix_section(result: dict[str, Any], shown: str) -> list[str]:
+    verdict = "yes" if result["sample_story_only_samples"] else "NO"
+    stages = ", ".join(f"{k} {v:.0f} ms" for k, v in result["ms_per_article"].items())
+    return ["### The sample among the ML-Crisis news (end to end from files, real encoder, no cache)", "", f"`{shown}`", "",
+            "| articles | stories | five samples form exactly one story, nothing else in it | articles/s | per article | peak memory MB |",
+            "|---|---|---|---|---|---|",
+            f"| {result['articles']} | {result['stories']} | {verdict} | {result['articles_per_second']:.2f} | {stages} | {result['peak_memory_mb']:.0f} |", ""]
+
+
 def speed_section(results: list[dict[str, Any]], shown: str) -> list[str]:
     stages = sorted({s for r in results for s in r["ms_per_article"]})
     lines = ["### Speed and scale", "", f"`{shown}`", "",
@@ -140,6 +149,8 @@ def main() -> None:
     out += timelines_section(result, shown)
     out.append("## Speed")
     out.append("")
+    mixed = subprocess.run([sys.executable, "benchmarks/mix.py", str(bench)], check=True, capture_output=True, text=True, cwd=ROOT)
+    out += mix_section(json.loads(mixed.stdout), f"python benchmarks/mix.py {bench}")
     results, shown, _ = run(["bench", str(bench), "--sizes", args.sizes])
     out += speed_section(results, shown)
     Path(args.output).write_text("\n".join(out) + "\n", encoding="utf-8")

@@ -104,6 +104,8 @@ _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_U
 _XML_DECLARATION = re.compile(r"\A<\?xml[^>]*\?>")
 _DECLARED_ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_UTF8_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
+
 
 # Labels that browsers read as windows-1252 (WHATWG Encoding Standard): Latin-1 declared, cp1252 sent.
 _WHATWG_LABELS = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
@@ -309,12 +311,18 @@ def _xml_encoding(head: bytes) -> str:
 
 
 def _as_utf8(text: str) -> bytes:
-    """The decoded document as UTF-8 bytes whose XML declaration says so (for the XML parsers)."""
+    """The decoded document as UTF-8 bytes whose XML declaration says so (for the XML parsers).
+
+    A document without a declaration gets one on its first line: feedparser would otherwise add one
+    on a line of its own, and the line numbers in its error messages would be one off.
+    """
     text = text.lstrip("\ufeff \t\r\n")  # whitespace before <?xml is an error; CMS templates emit it
     declaration = _XML_DECLARATION.match(text)
-    if declaration is not None:
-        text = _DECLARED_ENCODING.sub('encoding="utf-8"', declaration.group(), count=1) + text[declaration.end() :]
-    return text.encode("utf-8")
+    if declaration is None:
+        return (_UTF8_DECLARATION + text).encode("utf-8")
+    if _DECLARED_ENCODING.search(declaration.group()) is None:
+        return text.encode("utf-8")  # no encoding named: UTF-8 is the default
+    return (_DECLARED_ENCODING.sub('encoding="utf-8"', declaration.group(), count=1) + text[declaration.end() :]).encode("utf-8")
 
 
 class _RootFound(Exception):
@@ -371,7 +379,7 @@ def _parse_xml(data: bytes, url: str) -> Element:
         raise FeedError(url, _ENTITIES_REFUSED) from None
     except ParseError as exc:
         line, column = exc.position
-        raise FeedError(url, f"broken XML at line {line}, column {column}: {exc.msg.split(':')[0]}") from None
+        raise FeedError(url, f"broken XML at line {line}, column {column}: {str(exc).partition(': line')[0]}") from None
 
 
 def _parse_opml(data: bytes, url: str) -> Feed:
@@ -472,12 +480,14 @@ def _entry_link(entry: Any) -> str:
 
 
 def _entry_date(entry: Any) -> str:
+    # dict.get, not entry.get: feedparser's own get maps a missing "published" to "updated" with
+    # a deprecation warning; the fallback is made here, explicitly.
     for key in ("published", "updated", "created"):
-        parsed = entry.get(f"{key}_parsed")
+        parsed = dict.get(entry, f"{key}_parsed")
         if parsed:
             return time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed)  # feedparser gives UTC
-        if entry.get(key):
-            return str(entry.get(key))
+        if dict.get(entry, key):
+            return str(dict.get(entry, key))
     return ""
 
 

@@ -75,14 +75,14 @@ METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddre
 # address inside is what gets reached and what must be checked.
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 
-# What address classes are refused, in the order their names are given in messages.
+# The address classes refused, most specific first (::1 is also "reserved"), as messages name them.
 _REFUSED_CLASSES = (
-    ("loopback", "is_loopback"),
-    ("link-local", "is_link_local"),
-    ("multicast", "is_multicast"),
-    ("unspecified", "is_unspecified"),
-    ("private", "is_private"),
-    ("reserved", "is_reserved"),
+    ("a loopback address", "is_loopback"),
+    ("a link-local address", "is_link_local"),
+    ("a multicast address", "is_multicast"),
+    ("an unspecified address", "is_unspecified"),
+    ("a private address", "is_private"),
+    ("a reserved address", "is_reserved"),
 )
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -163,16 +163,16 @@ def refusal(address: IPAddress, allow_private: bool) -> str:
         embedded = address.ipv4_mapped or address.sixtofour
         if embedded is None and address in NAT64_PREFIX:
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    for candidate in (address, embedded):
+    for candidate in (embedded, address):  # the IPv4 address inside says more than its wrapper
         if candidate is None:
             continue
         if candidate in METADATA_ADDRESSES:
             return "a cloud metadata address"
         if allow_private:
             continue
-        for name, attribute in _REFUSED_CLASSES:
+        for reason, attribute in _REFUSED_CLASSES:
             if getattr(candidate, attribute):
-                return f"a {name} address"
+                return reason
         if not candidate.is_global:
             return "not a public address"
     return ""
