@@ -374,12 +374,13 @@ def _local(tag: str) -> str:
 
 def _parse_xml(data: bytes, url: str) -> Element:
     try:
-        return defused_fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        root: Element = defused_fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
         raise FeedError(url, _ENTITIES_REFUSED) from None
     except ParseError as exc:
         line, column = exc.position
         raise FeedError(url, f"broken XML at line {line}, column {column}: {str(exc).partition(': line')[0]}") from None
+    return root
 
 
 def _parse_opml(data: bytes, url: str) -> Feed:

@@ -408,7 +408,7 @@ class Fetcher:
             if exc.status is not None and 400 <= exc.status < 500:
                 parser.parse([])  # RFC 9309: no robots.txt (4xx) means no restriction
                 return _Robots(parser, expires)
-            parser.disallow_all = True
+            parser.parse(["User-agent: *", "Disallow: /"])
             return _Robots(parser, time.monotonic() + ROBOTS_RETRY_SECONDS, exc.message)
         parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
         return _Robots(parser, expires)

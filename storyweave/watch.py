@@ -36,7 +36,17 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .feeds import FEED_ACCEPT, PAGE_ACCEPT, FeedError, FeedItem, amp_original, article_url, normalise_url, parse_feed, parse_page
+from .feeds import (
+    FEED_ACCEPT,
+    PAGE_ACCEPT,
+    FeedError,
+    FeedItem,
+    amp_original,
+    article_url,
+    normalise_url,
+    parse_feed,
+    parse_page,
+)
 from .fetch import Fetcher, FetchError, Stopped, redact
 from .ingest.html import html_to_text
 from .records import IngestError, RawDoc

@@ -10,6 +10,7 @@ import pytest
 
 from storyweave.feeds import (
     MAX_ITEM_HTML_CHARS,
+    Feed,
     FeedError,
     amp_original,
     article_url,
@@ -28,7 +29,7 @@ ARABIC = "وافق الرئيس الروسي فلاديمير بوتين على 
 FRENCH = "Le président russe a accueilli le dirigeant nord-coréen à l'été, a-t-il déclaré"
 
 
-def parse(body: bytes, **options: str) -> object:
+def parse(body: bytes, **options: str) -> Feed:
     return parse_feed(body, SOURCE, max_bytes=LIMIT, **options)
 
 

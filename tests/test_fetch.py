@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
+import itertools
 import socket
 import threading
 import time
@@ -53,7 +54,7 @@ class Server:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+            def do_GET(self) -> None:
                 route = server.routes.get(self.path) or server.routes.get(self.path.partition("?")[0])
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if route is not None and route.on_request is not None:
@@ -127,7 +128,7 @@ def public_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
             return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
         return resolve(host, port, *args, **kwargs)
 
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", fake_getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
 
 
 # --- the SSRF guard ----------------------------------------------------------------------------
@@ -283,7 +284,7 @@ def test_one_host_is_asked_at_most_every_host_delay(server: Server) -> None:
     polite.get(server.url("/a"))
     polite.get(server.url("/a"))
     times = [s.at for s in server.seen]  # robots.txt, /a, /a
-    assert len(times) == 3 and all(later - earlier >= 0.29 for earlier, later in zip(times, times[1:]))
+    assert len(times) == 3 and all(later - earlier >= 0.29 for earlier, later in itertools.pairwise(times))
     assert polite.host_ready_at(server.url("/a")) > time.monotonic()
 
 

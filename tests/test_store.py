@@ -99,3 +99,48 @@ def test_a_merge_moves_articles_and_keeps_the_old_id_resolvable(tmp_path: Path) 
     assert story.merged_ids == [absorbed]
     assert {a.id for a in story.articles} == {"a0", "a1", "n"}
     assert absorbed not in {s.id for s in store.stories()}
+
+
+def test_killing_the_process_mid_ingest_loses_nothing_committed(tmp_path: Path) -> None:
+    import json
+    import os
+    import shutil
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(8):  # the samples under other names: 40 articles, several batches
+        for sample in (root / "examples").glob("*.txt"):
+            text = sample.read_text(encoding="utf-8")
+            (corpus / f"{i}_{sample.name}").write_text(f"{text}\n\nEdition {i}.", encoding="utf-8")
+    db = tmp_path / "kill.db"
+    command = [sys.executable, "-m", "storyweave", "--db", str(db), "ingest", str(corpus)]
+    env = {**os.environ, "STORYWEAVE_BATCH_SIZE": "4"}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if db.exists():
+            try:
+                if sqlite3.connect(db).execute("SELECT COUNT(*) FROM articles").fetchone()[0] >= 5:
+                    break
+            except sqlite3.OperationalError:
+                pass  # the schema is still being created
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    store = open_store(str(db))
+    stored = store.article_count()
+    assert 5 <= stored < 40, "the kill must land mid-ingest for this test to mean anything"
+    for story in store.stories(with_articles=True):  # every story whole: its state matches its rows
+        state = json.loads(store._db.execute("SELECT state FROM stories WHERE id = ?", (story.id,)).fetchone()[0])
+        assert state["size"] == sum(1 for a in story.articles if a.duplicate_of is None)
+    store.close()
+    finished = subprocess.run([*command, "--json"], env=env, capture_output=True, text=True, check=True)
+    report = json.loads(finished.stdout)
+    assert report["already_stored"] == stored and report["added"] == 40 - stored
+    shutil.rmtree(corpus)

@@ -1,0 +1,72 @@
+"""Copying a SQLite store into PostgreSQL (`storyweave migrate --to postgresql://...`).
+
+Every table is copied row for row, ``seq`` numbers included, so article ids, story ids, merge
+aliases, story versions (and with them the cached analyses) and the clusterer's state are the
+same on both sides: a pipeline opened on the copy continues exactly where the SQLite one stopped.
+The copy runs in one transaction with COPY, under the clustering lock: it is all there or not at
+all, and no writer can slip in half way.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from .postgres import CLUSTERING_LOCK_KEY, PostgresStore
+from .sqlite import SQLiteStore
+
+__all__ = ["TABLES", "migrate_sqlite_to_postgres"]
+
+# The tables in copy order (a story before the analysis that references it; the other foreign
+# keys are deferred to the commit on PostgreSQL).
+TABLES = ("stories", "articles", "story_aliases", "term_frequencies", "clusterer", "story_analysis")
+# Columns whose SQLite text PostgreSQL cannot parse as it is; everything else (ISO dates and
+# times, JSON text, floats, bytes) the server reads into its own types.
+CONVERTERS: dict[tuple[str, str], Callable[[Any], Any]] = {
+    ("articles", "name_keys"): json.loads,  # a JSON list in SQLite, TEXT[] in PostgreSQL
+}
+
+
+def migrate_sqlite_to_postgres(source: str, target_url: str) -> dict[str, int]:
+    """Copy the SQLite store at ``source`` into the empty PostgreSQL database at ``target_url``;
+    the rows copied per table.
+
+    The source is first brought to the current schema, as any command opening it would; then it
+    is read through a read-only connection.
+    """
+    SQLiteStore(source).close()
+    target = PostgresStore(target_url)  # creates the schema
+    try:
+        if target.article_count():
+            raise ValueError(f"{target_url} already holds articles: migrate into an empty database")
+    finally:
+        target.close()
+    uri = Path(source).expanduser().resolve().as_uri() + "?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as reader, psycopg.connect(target_url, autocommit=True) as writer:
+        return _copy(reader, writer)
+
+
+def _copy(reader: sqlite3.Connection, db: psycopg.Connection[Any]) -> dict[str, int]:
+    copied: dict[str, int] = {}
+    with db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (CLUSTERING_LOCK_KEY,))
+        for table in TABLES:
+            columns = [row[1] for row in reader.execute(f"PRAGMA table_info({table})")]
+            convert = [CONVERTERS.get((table, column)) for column in columns]
+            copied[table] = 0
+            with db.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in reader.execute(f"SELECT {', '.join(columns)} FROM {table}"):
+                    copy.write_row([v if f is None or v is None else f(v) for f, v in zip(convert, row)])
+                    copied[table] += 1
+        # New articles continue the numbering after the copied ones.
+        db.execute(
+            "SELECT setval(pg_get_serial_sequence('articles', 'seq'), COALESCE(MAX(seq), 1), MAX(seq) IS NOT NULL) "
+            "FROM articles"
+        )
+    return copied
