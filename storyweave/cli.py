@@ -27,6 +27,8 @@ from .llm import ChatClient
 from .pipeline import IngestReport, Pipeline
 from .records import IngestError, RawDoc, Story
 from .store import Store, open_store
+from .watch_cli import sources, watch
+from .web.cli import serve
 
 __all__ = ["main"]
 
@@ -352,6 +354,11 @@ def bench(ctx: Context, bench_dir: str, sizes: str, as_json: bool) -> None:
         ["articles", "stories", "articles/s", *[f"{s} ms/art" for s in stages], "peak MB"],
         [[r["articles"], r["stories"], r["articles_per_second"], *[r["ms_per_article"].get(s, 0.0) for s in stages], r["peak_memory_mb"]] for r in results],
     ))
+
+
+main.add_command(watch)
+main.add_command(sources)
+main.add_command(serve)
 
 
 def cli_reference() -> str:

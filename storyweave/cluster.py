@@ -270,6 +270,7 @@ class Clusterer:
             self.states[state.id] = state
             self.index.upsert(state.id, state.centroid(), state.keys, state.last_day)
         self._next_created = max((s.created for s in self.states.values()), default=0) + 1
+        self._masses: dict[str, tuple[int, float]] = {}  # story id -> (size, name mass)
 
     # -- features ------------------------------------------------------------------------------
     def weights(self, terms: Counter[str]) -> dict[str, float]:
@@ -304,17 +305,33 @@ class Clusterer:
         shared = bool(a.vector_sums.keys() & b.vector_sums.keys())
         return Features(dense_z=dense_z, names=names, lexical=lexical, gap_days=gap, shared_language=shared)
 
+    def _name_weight(self, key: str) -> float:
+        return min(1.0, self.frequencies.idf("k:" + key) / NAME_IDF_REFERENCE)
+
+    def _name_mass(self, story: StoryState) -> float:
+        """Sum of the rarity-weighted shares of the story's name keys; cached per story size,
+        since a story's names change only when it grows (rarities drift slowly meanwhile)."""
+        stored = self.states.get(story.id) is story
+        if stored and story.id in self._masses and self._masses[story.id][0] == story.size:
+            return self._masses[story.id][1]
+        mass = sum(self._name_weight(k) * count for k, count in story.keys.items()) / story.size
+        if stored:
+            self._masses[story.id] = (story.size, mass)
+        return mass
+
     def _name_overlap(self, a: StoryState, b: StoryState) -> float:
         """Weighted Jaccard of the two stories' name profiles (share of members naming each key,
         weighted by the key's rarity): 1 when they name the same people and places, 0 when
-        they share none, so disjoint casts count against a merge as well as shared ones for it."""
-        shared = total = 0.0
-        for key in a.keys.keys() | b.keys.keys():
-            weight = min(1.0, self.frequencies.idf("k:" + key) / NAME_IDF_REFERENCE)
-            share_a, share_b = a.keys[key] / a.size, b.keys[key] / b.size
-            shared += weight * min(share_a, share_b)
-            total += weight * max(share_a, share_b)
-        return shared / total if total else 0.0
+        they share none, so disjoint casts count against a merge as well as shared ones for it.
+        The union's weight is the two masses less the shared part, so only shared keys are visited."""
+        small, large = (a, b) if len(a.keys) <= len(b.keys) else (b, a)
+        shared = sum(
+            self._name_weight(k) * min(count / small.size, large.keys[k] / large.size)
+            for k, count in small.keys.items()
+            if k in large.keys
+        )
+        total = self._name_mass(a) + self._name_mass(b) - shared
+        return shared / total if total > 0 else 0.0
 
     def _best(self, story: StoryState, exclude: str | None = None) -> tuple[str | None, float]:
         best_id, best_score = None, -math.inf

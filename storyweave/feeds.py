@@ -460,7 +460,12 @@ def _parse_syndication(data: bytes, url: str) -> Feed:
                 language=_entry_language(entry) or language,
                 summary=_entry_html(entry, url),
             ))
-    return Feed(kind=parsed.version or "feed", title=_clean_title(str(feed.get("title") or "")), language=language, items=tuple(_cap_items(items, url)))
+    return Feed(
+        kind=parsed.version or "feed",
+        title=_clean_title(str(feed.get("title") or "")),
+        language=language,
+        items=tuple(_cap_items(items, url)),
+    )
 
 
 def _describe(problem: Any) -> str:

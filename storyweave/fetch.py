@@ -138,11 +138,11 @@ class _Target:
     addresses: list[str]  # every address the host resolved to, all checked
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Robots:
-    parser: RobotFileParser
+    parser: RobotFileParser | None  # None while robots.txt cannot be read: everything is disallowed
     expires: float  # time.monotonic() after which robots.txt is read again
-    unreachable: str = ""  # why everything is disallowed for now, when robots.txt could not be read
+    unreachable: str = ""  # why it could not be read
 
 
 def redact(url: str) -> str:
@@ -394,7 +394,7 @@ class Fetcher:
         rules = self._robots.get(key)
         if rules is None or rules.expires < time.monotonic():
             rules = self._robots[key] = self._load_robots(key)
-        if rules.unreachable:
+        if rules.parser is None:
             raise FetchError(url, f"robots.txt unreachable ({rules.unreachable}); not fetching for now", transient=True)
         if not rules.parser.can_fetch(self.user_agent, redact(url)):
             raise FetchError(url, "disallowed by robots.txt")
@@ -408,8 +408,7 @@ class Fetcher:
             if exc.status is not None and 400 <= exc.status < 500:
                 parser.parse([])  # RFC 9309: no robots.txt (4xx) means no restriction
                 return _Robots(parser, expires)
-            parser.parse(["User-agent: *", "Disallow: /"])
-            return _Robots(parser, time.monotonic() + ROBOTS_RETRY_SECONDS, exc.message)
+            return _Robots(None, time.monotonic() + ROBOTS_RETRY_SECONDS, exc.message)
         parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
         return _Robots(parser, expires)
 

@@ -95,8 +95,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "allow_private_addresses",
         False,
-        "Let feeds and URLs be fetched from loopback, private, link-local and metadata addresses "
-        "(refused by default: fetching is a request made on the user's behalf).",
+        "Let feeds and URLs be fetched from loopback, private and link-local addresses (refused "
+        "by default: fetching is a request made on the user's behalf). Cloud metadata endpoints "
+        "are always refused.",
         _flag,
     ),
     Setting(

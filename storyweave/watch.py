@@ -12,7 +12,7 @@ and sleeps until the soonest host or source is ready. A slow host only delays it
 failing source is polled less and less often (``interval × 2^failures``, capped), so neither holds
 up the others.
 
-Everything needed to resume lives in the store (:data:`SCHEMA`): each source's schedule, failures,
+Everything needed to resume lives in the store (the `sources` and `seen_items` tables): each source's schedule, failures,
 status and conditional-GET validators, and each item URL already handled. A poll's validators and
 next poll time are written only once all its items are stored, so a process stopped mid-poll
 polls that source again on restart, gets the whole feed (not a 304) and skips what it had already
@@ -57,13 +57,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_INTERVAL_SECONDS",
-    "SCHEMA",
     "Source",
     "WatchReport",
     "Watcher",
     "add_source",
     "backoff_seconds",
-    "ensure_tables",
     "list_sources",
     "remove_source",
 ]
@@ -71,33 +69,7 @@ __all__ = [
 LOGGER = logging.getLogger(__name__)
 
 # The store tables this module needs (to become a store migration; idempotent until then).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sources (
-    url TEXT PRIMARY KEY,                  -- normalised; may carry credentials, always shown redacted
-    parent TEXT REFERENCES sources(url) ON DELETE CASCADE,  -- the OPML list or sitemap index listing it
-    interval REAL NOT NULL,                -- seconds between polls while all is well
-    added_at TEXT NOT NULL,
-    kind TEXT NOT NULL DEFAULT '',         -- what it was at its last poll: rss20, atom10, opml, sitemap, page...
-    etag TEXT NOT NULL DEFAULT '',         -- validators of the last complete poll (conditional GET)
-    last_modified TEXT NOT NULL DEFAULT '',
-    failures INTEGER NOT NULL DEFAULT 0,   -- consecutive failed polls: the backoff exponent
-    next_poll TEXT,                        -- ISO 8601 UTC; NULL means due now
-    last_poll TEXT,
-    last_success TEXT,
-    last_error TEXT NOT NULL DEFAULT '',
-    last_error_at TEXT,
-    articles INTEGER NOT NULL DEFAULT 0    -- articles stored from it
-);
-CREATE INDEX IF NOT EXISTS sources_parent ON sources(parent);
-CREATE TABLE IF NOT EXISTS seen_items (
-    url TEXT PRIMARY KEY,                  -- an item URL as a source listed it, normalised
-    status TEXT NOT NULL,                  -- 'done' (stored, or a copy of a stored article) or 'failed'
-    attempts INTEGER NOT NULL DEFAULT 0,
-    error TEXT NOT NULL DEFAULT '',
-    updated_at TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
-"""
+
 
 # Polling. Fifteen minutes is what news aggregators use for a feed; under a minute is impolite.
 # A failing source waits interval × 2^failures, at most a day (or its interval, if longer), so a
@@ -202,11 +174,6 @@ class _ItemTask:
     url: str  # normalised
 
 
-def ensure_tables(store: Store) -> None:
-    """Create the watcher's tables if the store lacks them (until they are a store migration)."""
-    store._db.executescript(SCHEMA)
-
-
 def backoff_seconds(interval: float, failures: int) -> float:
     """When a source is polled next after ``failures`` consecutive failures (0: all is well)."""
     return min(interval * 2.0**failures, max(interval, MAX_BACKOFF_SECONDS))
@@ -224,7 +191,6 @@ def add_source(store: Store, url: str, interval: float | None = None) -> Source:
     if interval is not None and interval < MIN_INTERVAL_SECONDS:
         raise ValueError(f"interval {interval:g} s is under the {MIN_INTERVAL_SECONDS:g} s minimum")
     url = normalise_url(url)
-    ensure_tables(store)
     with store.transaction() as db:
         db.execute(
             "INSERT INTO sources (url, interval, added_at) VALUES (?, ?, ?) "
@@ -238,14 +204,12 @@ def add_source(store: Store, url: str, interval: float | None = None) -> Source:
 
 def remove_source(store: Store, url: str) -> bool:
     """Remove a source and the sources it listed; True if it was there."""
-    ensure_tables(store)
     with store.transaction() as db:
         return db.execute("DELETE FROM sources WHERE url = ?", (normalise_url(url),)).rowcount > 0
 
 
 def list_sources(store: Store) -> list[Source]:
     """Every source, listed ones right after the list that holds them."""
-    ensure_tables(store)
     rows = store._db.execute(
         "SELECT s.* FROM sources s ORDER BY coalesce(s.parent, s.url), s.parent IS NOT NULL, s.url"
     ).fetchall()
@@ -273,16 +237,24 @@ class Watcher:
     """Polls the stored sources and feeds what they bring through the pipeline.
 
     ``make_pipeline`` is called when the first article is ready, so that a run with nothing new
-    never loads the encoder. :meth:`stop` (from a signal handler) ends the run after the piece of
-    work under way; what was fetched is stored before :meth:`run` returns.
+    never loads the encoder; a poll's articles are stored when it ends, when the loop is idle
+    (waiting for a host is time the encoder can use), or every ``batch_size`` articles. Setting
+    ``stop`` (a signal handler does) ends the run after the piece of work under way; what was
+    fetched is stored before :meth:`run` returns.
     """
 
     def __init__(
-        self, store: Store, fetcher: Fetcher, make_pipeline: Callable[[], Pipeline], stop: threading.Event
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        make_pipeline: Callable[[], Pipeline],
+        stop: threading.Event,
+        *,
+        batch_size: int = 16,
     ) -> None:
-        ensure_tables(store)
         self.store = store
         self.fetcher = fetcher
+        self.batch_size = batch_size
         self.report = WatchReport()
         self._make_pipeline = make_pipeline
         self._pipeline: Pipeline | None = None
@@ -290,9 +262,6 @@ class Watcher:
         self._polls: dict[str, _Poll] = {}  # source URL -> its poll under way
         self._tasks: list[_ItemTask] = []  # item pages to fetch, oldest first
         self._buffered: set[str] = set()  # URLs of articles fetched but not yet stored
-
-    def stop(self) -> None:
-        self._stop.set()
 
     def run(self, *, once: bool = False) -> WatchReport:
         """Poll until stopped; with ``once``, poll every source once (those listed meanwhile too)."""
@@ -337,7 +306,9 @@ class Watcher:
         waits = [self.fetcher.host_ready_at(t.url) - now for t in self._tasks]
         waits += [self.fetcher.host_ready_at(s.url) - now for s in self._due(once, polled)]
         if not once:
-            row = self.store._db.execute("SELECT min(next_poll) FROM sources").fetchone()
+            row = self.store._db.execute(
+                "SELECT min(next_poll) FROM sources WHERE next_poll > ?", (_iso(time.time()),)
+            ).fetchone()
             if row[0] is not None:
                 waits.append(_timestamp(row[0]) - time.time())
         return min(max(min(waits, default=MAX_IDLE_SECONDS), MIN_IDLE_SECONDS), MAX_IDLE_SECONDS)
@@ -355,6 +326,12 @@ class Watcher:
                 self._complete(_Poll(source, started, source.etag, source.last_modified, ""))
                 return
             feed = parse_feed(response.body, response.url, charset=response.charset, max_bytes=self.fetcher.max_bytes)
+            page: RawDoc | None = None
+            if feed.kind == "page":  # a single article: the source itself, already fetched
+                parsed = parse_page(response.body, response.url, content_type=response.content_type, charset=response.charset)
+                if isinstance(parsed, IngestError):
+                    raise FeedError(source.url, parsed.message)
+                page = parsed
         except (FetchError, FeedError) as exc:
             self._failed(source, exc)
             return
@@ -364,10 +341,8 @@ class Watcher:
         )
         if feed.sources:
             self._list_sources(source, feed.sources)
-        if feed.kind == "page" and not self._known(normalise_url(response.url)):
-            self._take(poll, normalise_url(response.url), parse_page(
-                response.body, response.url, content_type=response.content_type, charset=response.charset
-            ), FeedItem(url=response.url), response.url)
+        if page is not None and not self._known(normalise_url(response.url)):
+            self._take(poll, normalise_url(response.url), page, FeedItem(url=response.url), response.url)
         new = self._new_items(feed.items)
         if len(new) > MAX_NEW_ITEMS_PER_POLL:
             poll.complete = False  # no validators: the next poll must see the full list again
@@ -458,38 +433,34 @@ class Watcher:
         try:
             response = self.fetcher.get(task.url, accept=PAGE_ACCEPT)
         except FetchError as exc:
-            self._page_failed(task, exc.message, permanent=not exc.transient)
+            self._page_failed(task, str(exc), permanent=not exc.transient)
         else:
             self.report.pages += 1
             page = parse_page(response.body, response.url, content_type=response.content_type, charset=response.charset)
             if isinstance(page, IngestError):
-                self._page_failed(task, page.message, permanent=True)
+                self._page_failed(task, str(page), permanent=True)
             else:
                 self._take(task.poll, task.url, page, task.item, response.url)
         self._item_done(task.poll)
 
-    def _page_failed(self, task: _ItemTask, message: str, *, permanent: bool) -> None:
+    def _page_failed(self, task: _ItemTask, error: str, *, permanent: bool) -> None:
         """A page that gave no article: its feed's own text stands in once retrying is over."""
         row = self.store._db.execute("SELECT attempts FROM seen_items WHERE url = ?", (task.url,)).fetchone()
         attempts = (row[0] if row else 0) + 1
         text = html_to_text(task.item.summary) if task.item.summary else ""
         if (permanent or attempts >= MAX_ITEM_ATTEMPTS) and text:
-            LOGGER.info("%s: %s; the feed's text is used instead", redact(task.url), message)
+            LOGGER.info("%s; the feed's text is used instead", error)
             doc = RawDoc(origin=redact(task.url), text=text, url=redact(task.url))
             self._take(task.poll, task.url, doc, task.item, task.url)
             return
-        LOGGER.warning("%s: %s", redact(task.url), message)
-        self.report.errors.append(f"{redact(task.url)}: {message}")
+        LOGGER.warning("%s", error)
+        self.report.errors.append(error)
         if not permanent:
             task.poll.complete = False  # keep the feed's validators unsaved so the item comes back
-        self._mark(task.url, "failed", MAX_ITEM_ATTEMPTS if permanent else attempts, message)
+        self._mark(task.url, "failed", MAX_ITEM_ATTEMPTS if permanent else attempts, error)
 
-    def _take(self, poll: _Poll, item_url: str, page: RawDoc | IngestError, item: FeedItem, fetched: str) -> None:
+    def _take(self, poll: _Poll, item_url: str, page: RawDoc, item: FeedItem, fetched: str) -> None:
         """An article fetched for ``item_url``: dropped if its canonical URL is stored, else buffered."""
-        if isinstance(page, IngestError):
-            self.report.errors.append(str(page))
-            self._mark(item_url, "failed", MAX_ITEM_ATTEMPTS, page.message)
-            return
         url = article_url(fetched, page.url)
         if url != item_url and self._known(url):
             self.report.already_stored += 1
@@ -504,7 +475,7 @@ class Watcher:
         )
         poll.docs.append((item_url, doc))
         self._buffered.update((item_url, url))
-        if len(poll.docs) >= self._batch_size():
+        if len(poll.docs) >= self.batch_size:
             self._flush(poll)
 
     def _item_done(self, poll: _Poll) -> None:
@@ -520,9 +491,6 @@ class Watcher:
             )
 
     # -- storing ---------------------------------------------------------------------------------
-    def _batch_size(self) -> int:
-        return self._pipeline.batch_size if self._pipeline is not None else 16
-
     def _flush_all(self) -> None:
         for poll in list(self._polls.values()):
             self._flush(poll)

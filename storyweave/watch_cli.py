@@ -1,4 +1,4 @@
-"""`storyweave watch` and `storyweave sources add | list | remove`.
+"""`storyweave watch` and `storyweave sources add | import | list | remove`.
 
 Registered on the main group by :mod:`storyweave.cli` (``main.add_command(watch)``,
 ``main.add_command(sources)``); both take the CLI's context object, which carries the settings and
@@ -14,16 +14,19 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
+from .feeds import FeedError, parse_feed
 from .fetch import Fetcher, redact
 from .watch import DEFAULT_INTERVAL_SECONDS, Source, Watcher, add_source, list_sources, remove_source
 
 if TYPE_CHECKING:
     from .cli import Context
+    from .store import Store
 
 __all__ = ["sources", "watch"]
 
@@ -82,7 +85,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def _add(store: Any, urls: tuple[str, ...], interval: float | None) -> list[Source]:
+def _add(store: Store, urls: tuple[str, ...], interval: float | None) -> list[Source]:
     try:
         return [add_source(store, url, interval) for url in urls]
     except ValueError as exc:
@@ -113,7 +116,10 @@ def watch(ctx: Context, urls: tuple[str, ...], once: bool, interval: float | Non
     if not list_sources(store):
         raise click.UsageError("no sources: give URLs, or add them with `storyweave sources add URL`")
     stop = threading.Event()
-    watcher = Watcher(store, Fetcher.from_settings(ctx.settings, stop), lambda: ctx.pipeline(store), stop)
+    watcher = Watcher(
+        store, Fetcher.from_settings(ctx.settings, stop), lambda: ctx.pipeline(store), stop,
+        batch_size=ctx.settings.batch_size,
+    )
     with _log_to_stderr(logging.WARNING if quiet else logging.INFO), _stop_on_signals(stop):
         report = watcher.run(once=once)
     if as_json:
@@ -131,7 +137,7 @@ def watch(ctx: Context, urls: tuple[str, ...], once: bool, interval: float | Non
 
 @click.group()
 def sources() -> None:
-    """The sources `storyweave watch` polls: add, list (with status), remove."""
+    """The sources `storyweave watch` polls: add, import (OPML file), list (with status), remove."""
 
 
 @sources.command(name="add")
@@ -142,6 +148,30 @@ def sources_add(ctx: Context, urls: tuple[str, ...], interval: float | None) -> 
     """Add feed, OPML, sitemap or page URLS (or change their --interval)."""
     for source in _add(ctx.store(), urls, interval):
         click.echo(f"{redact(source.url)}  every {source.interval:g} s")
+
+
+@sources.command(name="import")
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_interval_option
+@click.pass_obj
+def sources_import(ctx: Context, opml_file: Path, interval: float | None) -> None:
+    """Add every feed listed in OPML_FILE (a feed reader's export) as a source of its own.
+
+    Unlike an OPML list added by URL, the file is read once: later changes to it are not followed.
+    """
+    limit = ctx.settings.max_response_bytes
+    with opml_file.open("rb") as fh:
+        body = fh.read(limit + 1)
+    if len(body) > limit:
+        raise click.ClickException(f"{opml_file}: over the {limit}-byte limit (max_response_bytes)")
+    try:
+        listing = parse_feed(body, opml_file.resolve().as_uri(), max_bytes=limit)
+    except FeedError as exc:
+        raise click.ClickException(str(exc)) from None
+    if listing.kind != "opml":
+        raise click.ClickException(f"{opml_file}: not an OPML file but {listing.kind}")
+    added = _add(ctx.store(), listing.sources, interval)
+    click.echo(f"{len(added)} sources added from {opml_file}")
 
 
 @sources.command(name="list")
@@ -159,7 +189,8 @@ def sources_list(ctx: Context, as_json: bool) -> None:
     click.echo(f"{'source':<60} {'kind':<12} {'articles':>8}  {'last success':<25} {'next poll':<25} last error")
     for source in found:
         name = ("  " if source.parent else "") + redact(source.url)
-        error = f"{source.last_error_at}: {source.last_error}" if source.last_error else ""
+        error = source.last_error.removeprefix(redact(source.url) + ": ")  # the row names the source already
+        error = f"{source.last_error_at}: {error}" if error else ""
         click.echo(
             f"{name[:60]:<60} {source.kind or '?':<12} {source.articles:>8}  {source.last_success or 'never':<25} "
             f"{source.next_poll or 'now':<25} {error[:120]}"

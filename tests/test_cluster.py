@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pytest
 
 from storyweave.cluster import Calibration, Clusterer, Features, StoryState, article_terms, score

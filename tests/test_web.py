@@ -6,12 +6,16 @@ Every JSON twin is validated against its schema in the app's own OpenAPI documen
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from collections.abc import Iterator
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
@@ -22,8 +26,10 @@ from storyweave.ingest import read_paths
 from storyweave.pipeline import Pipeline
 from storyweave.records import RawDoc
 from storyweave.web import create_app
-from storyweave.web.app import CONTENT_SECURITY_POLICY
+from storyweave.web.app import CONTENT_SECURITY_POLICY, MAX_REQUEST_BYTES
+from storyweave.web.cli import serve
 from storyweave.web.openapi import document, response_schema
+from storyweave.web.queries import story_cards
 from storyweave.web.search import fts_query, normalise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +37,7 @@ EXAMPLES = ROOT / "examples"
 ALBANIAN_SAMPLE = "000_1b272e31da73a4e6.txt"
 ARABIC_SAMPLE = "002_5127359ab141dd47.txt"
 MALAY_SAMPLE = "003_f7cad9d3d56ee8e4.txt"
+TITLED_ARABIC_SAMPLE = "004_6a4c0072f3f08a4d.txt"
 TOKEN = "test-token-123"
 
 # An article that tries to run script in the reader's browser, about something else entirely
@@ -50,39 +57,57 @@ HOSTILE = RawDoc(
 )
 
 
-def build_store(db: Path) -> tuple[Context, Encoder]:
-    """The samples and the hostile article in a fresh store; a context that accepts TOKEN and
-    never calls a remote model (whatever the environment says)."""
+def _context(db: Path) -> Context:
+    """A context on db that accepts TOKEN and never calls a remote model (whatever the
+    environment says)."""
     context = Context(str(db))
     context.settings = dataclasses.replace(context.settings, api_token=TOKEN, llm_base_url="", reader_language="en")
+    return context
+
+
+@functools.cache
+def _analysed_template(base: Path) -> tuple[Path, Encoder]:
+    """The samples and the hostile article stored and every story analysed, once per test
+    session (``base``: its temporary folder): the analysis embeds every sentence, seconds on
+    two cores. Each test module works on its own copy."""
+    db = base / "template" / "web.db"
+    db.parent.mkdir()
+    context = _context(db)
     encoder = load_encoder(context.settings.encoder, context.settings.encoder_threads)
     store = context.store()
     try:
         report = Pipeline(store, encoder).run([*read_paths([EXAMPLES]), HOSTILE])
+        assert report.added == 6 and not report.errors
+        for story in store.stories(with_articles=True):
+            context.analysis(store, story, encoder)
     finally:
         store.close()
-    assert report.added == 6 and not report.errors
-    return context, encoder
+    return db, encoder
 
 
 @dataclasses.dataclass
 class Site:
-    context: Context
     app: Flask
     client: FlaskClient
-    by_origin: dict[str, dict[str, Any]]  # file name -> the article's JSON (from /stories/ID.json)
+    ids: dict[str, str]  # file name -> stored article id
+    db: Path
+
+
+def sample_site(tmp_path_factory: pytest.TempPathFactory, name: str) -> Site:
+    """An app on a fresh copy of the analysed samples."""
+    template, encoder = _analysed_template(tmp_path_factory.getbasetemp())
+    db = tmp_path_factory.mktemp(name) / "web.db"
+    with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(db)) as copy:
+        source.backup(copy)
+    app = create_app(_context(db), encoder=encoder)
+    with closing(sqlite3.connect(db)) as connection:
+        ids = {Path(origin).name: article_id for origin, article_id in connection.execute("SELECT origin, id FROM articles")}
+    return Site(app, app.test_client(), ids, db)
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    context, encoder = build_store(tmp_path_factory.mktemp("web") / "web.db")
-    app = create_app(context, encoder=encoder)
-    client = app.test_client()
-    by_origin: dict[str, dict[str, Any]] = {}
-    for card in client.get("/stories.json").get_json()["stories"]:
-        for article in client.get(f"/stories/{card['id']}.json").get_json()["articles"]:
-            by_origin[Path(article["origin"]).name] = article
-    yield Site(context, app, client, by_origin)
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return sample_site(tmp_path_factory, "web")
 
 
 _DOCUMENT = document()
@@ -112,8 +137,7 @@ def get_html(site: Site, url: str) -> str:
 
 
 def story_of(site: Site, origin: str) -> dict[str, Any]:
-    story_id = site.by_origin[origin]["id"]
-    found = get_json(site, f"/articles/{story_id}.json", "/articles/{article_id}.json")["story"]
+    found = get_json(site, f"/articles/{site.ids[origin]}.json", "/articles/{article_id}.json")["story"]
     return get_json(site, f"/stories/{found['id']}.json", "/stories/{story_id}.json")  # type: ignore[no-any-return]
 
 
@@ -187,7 +211,7 @@ def test_story_page_shows_its_analysis(site: Site) -> None:
     sentence = story["summary"]["sentences"][0]["citation"]
     assert f'href="/articles/{sentence["article_id"]}#c-{sentence["start"]}-{sentence["end"]}"' in page
     kim = next(q for q in story["quotes"] if q["speaker_entity"] == "e_km_jng_n")
-    assert f'href="/entities/e_km_jng_n"' in page and kim["text"][:30] in page
+    assert 'href="/entities/e_km_jng_n"' in page and kim["text"][:30] in page
     for language in story["languages"]:
         assert f"<h3>{language} " in page
 
@@ -195,6 +219,15 @@ def test_story_page_shows_its_analysis(site: Site) -> None:
 def test_the_sample_story_has_five_articles_in_three_languages(site: Site) -> None:
     story = story_of(site, ALBANIAN_SAMPLE)
     assert story["size"] == 5 and story["languages"] == ["ar", "ms", "sq"]
+
+
+def test_titles_are_in_the_readers_language(site: Site) -> None:
+    story = story_of(site, TITLED_ARABIC_SAMPLE)
+    with closing(sqlite3.connect(site.db)) as db:
+        db.row_factory = sqlite3.Row
+        arabic, other = (story_cards(db, [story["id"]], language)[0]["title"] for language in ("ar", "xx"))
+    assert arabic == "لقاء كيم وبوتين يقلق 3 دول.. وإجماع على رد حازم لأي انتهاك"
+    assert other == story["title"]  # no article in the reader's language: the story's own title
 
 
 def test_story_ids_resolve_to_one_canonical_url(site: Site) -> None:
@@ -214,33 +247,31 @@ def test_citation_links_land_on_the_cited_span(site: Site) -> None:
     article = get_json(site, f"/articles/{citation['article_id']}.json", "/articles/{article_id}.json")
     assert {"start": citation["start"], "end": citation["end"]} in article["highlights"]["citations"]
     page = get_html(site, f"/articles/{citation['article_id']}")
-    anchored = re.search(rf'id="c-{citation["start"]}-{citation["end"]}"[^>]*>(.*?)</span>', page, re.S)
+    anchored = re.search(rf'id="c-{citation["start"]}-{citation["end"]}"[^>]*>(.*?)</span>', page, re.DOTALL)
     assert anchored is not None
     first_words = article["body"][citation["start"] : citation["end"]].split()[0]
     assert first_words in re.sub(r"<[^>]+>", "", anchored.group(1))
 
 
 def test_arabic_article_is_right_to_left_with_its_names_linked(site: Site) -> None:
-    arabic = site.by_origin[ARABIC_SAMPLE]
-    data = get_json(site, f"/articles/{arabic['id']}.json", "/articles/{article_id}.json")
+    arabic = site.ids[ARABIC_SAMPLE]
+    data = get_json(site, f"/articles/{arabic}.json", "/articles/{article_id}.json")
     assert data["language"] == "ar" and data["body"].startswith("(سيئول)")
     assert any(m["entity_id"] == "e_km_jng_n" for m in data["highlights"]["mentions"])
     assert data["highlights"]["quotes"]
-    page = get_html(site, f"/articles/{arabic['id']}")
+    page = get_html(site, f"/articles/{arabic}")
     assert '<div class="body" dir="rtl">' in page
     assert 'class="mention person" href="/entities/e_km_jng_n"' in page
 
 
 def test_near_duplicates_link_copies_and_neighbours(site: Site) -> None:
-    albanian = site.by_origin[ALBANIAN_SAMPLE]
-    data = get_json(site, f"/articles/{albanian['id']}.json", "/articles/{article_id}.json")
+    data = get_json(site, f"/articles/{site.ids[ALBANIAN_SAMPLE]}.json", "/articles/{article_id}.json")
     similar = [n for n in data["near_duplicates"] if n["relation"] == "similar"]
     assert similar and all(n["story_id"] == data["story"]["id"] and 0 < n["similarity"] <= 1 for n in similar)
 
 
 def test_hostile_article_is_shown_as_text(site: Site) -> None:
-    hostile = site.by_origin["hostile.txt"]
-    page = get_html(site, f"/articles/{hostile['id']}")
+    page = get_html(site, f"/articles/{site.ids['hostile.txt']}")
     assert "&lt;script&gt;window.__pwned = 1;" in page and "&lt;img src=x onerror=" in page
     assert "&lt;script&gt;alert(" in page  # the title
     assert "<script" not in page and "<img" not in page
@@ -261,7 +292,7 @@ def test_every_response_carries_the_security_headers(site: Site) -> None:
 
 def test_entity_page_gathers_stories_and_quotes_across_languages(site: Site) -> None:
     for origin in (ALBANIAN_SAMPLE, ARABIC_SAMPLE):
-        story_of(site, origin)  # analysed
+        story_of(site, origin)  # the entity page lists stories with a current analysis
     data = get_json(site, "/entities/e_km_jng_n.json", "/entities/{entity_id}.json")
     assert data["kind"] == "person" and data["key"] == "km jng n"
     assert {"ar", "sq"} <= set(data["surface_forms"])
@@ -282,10 +313,10 @@ def test_keyword_search_in_several_scripts(site: Site) -> None:
         assert data["semantic"] is None
         return {a["id"] for g in data["keyword"] for a in g["articles"]}
 
-    ids = {name: a["id"] for name, a in site.by_origin.items()}
+    ids = site.ids
     assert found("zedhenesi") >= {ids[ALBANIAN_SAMPLE]}  # Zëdhënësi, accents folded
     assert ids[ARABIC_SAMPLE] in found("بوتين")
-    assert ids["004_6a4c0072f3f08a4d.txt"] in found("كرملين")  # written الكرملين: the article is cut
+    assert ids[TITLED_ARABIC_SAMPLE] in found("كرملين")  # written الكرملين: the article is cut
     assert found("Rusi*") >= {ids[ALBANIAN_SAMPLE], ids[MALAY_SAMPLE]}
     assert found("Kim bakers") == set()  # every word is required
     page = get_html(site, "/search?mode=keyword&q=Putin")
@@ -297,7 +328,7 @@ def test_semantic_search_crosses_languages(site: Site) -> None:
     ranked = [a for g in data["semantic"] for a in sorted(g["articles"], key=lambda a: -a["score"])]
     languages = {a["language"] for a in ranked}
     assert {"ar", "sq", "ms"} <= languages
-    hostile = site.by_origin["hostile.txt"]["id"]
+    hostile = site.ids["hostile.txt"]
     scores = {a["id"]: a["score"] for a in ranked}
     assert all(scores[hostile] < s for i, s in scores.items() if i != hostile)
     page = get_html(site, "/search?q=Kim+Putin+meeting")
@@ -336,8 +367,8 @@ def test_posting_needs_the_token_and_is_off_without_one(site: Site) -> None:
         response = _post(site, article, token)
         assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
         valid(response.get_json(), "/articles", "401", "post")
-    read_only = Context(site.context.settings.db)
-    read_only.settings = dataclasses.replace(site.context.settings, api_token="")
+    read_only = _context(site.db)
+    read_only.settings = dataclasses.replace(read_only.settings, api_token="")
     response = create_app(read_only).test_client().post("/articles", json=article, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 403 and "read-only" in response.get_json()["error"]
 
@@ -405,3 +436,40 @@ def test_a_syndicated_copy_is_linked_to_its_original(site: Site, posted: dict[st
     assert {"id": copy["article_id"], "relation": "copy"} in [{"id": n["id"], "relation": n["relation"]} for n in near]
     page = get_html(site, f"/articles/{copy['article_id']}")
     assert f'href="/articles/{original["article_id"]}"' in page
+
+
+def test_request_bodies_are_bounded(site: Site) -> None:
+    response = _post(site, {"text": "x" * MAX_REQUEST_BYTES})
+    assert response.status_code == 413
+    valid(response.get_json(), "/articles", "413", "post")
+
+
+# --- storyweave serve ----------------------------------------------------------------------------
+
+
+class _StoppedServer:
+    """Stands in for werkzeug's server: reports its port, then stops as Ctrl-C would."""
+
+    port = 8001
+
+    def serve_forever(self) -> None:
+        raise KeyboardInterrupt
+
+    def server_close(self) -> None:
+        pass
+
+
+def test_serve_command(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, int]] = []
+
+    def make_server(host: str, port: int, app: Flask, threaded: bool) -> _StoppedServer:
+        calls.append((host, port))
+        assert threaded and app.url_map is not None
+        return _StoppedServer()
+
+    monkeypatch.setattr("werkzeug.serving.make_server", make_server)
+    group = click.Group(commands=[serve])
+    result = CliRunner().invoke(group, ["serve"], obj=_context(site.db), catch_exceptions=False)
+    assert result.exit_code == 0 and calls == [("127.0.0.1", 8001)]
+    assert "http://127.0.0.1:8001/" in result.stderr and "read-write" in result.stderr
+    assert CliRunner().invoke(group, ["serve", "--port", "70000"], obj=_context(site.db)).exit_code == 2

@@ -14,16 +14,14 @@ from typing import Any
 
 import pytest
 
-from storyweave.web import create_app
-
-from .test_web import ALBANIAN_SAMPLE, ARABIC_SAMPLE, build_store
+from .test_web import ALBANIAN_SAMPLE, ARABIC_SAMPLE, sample_site
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
-from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
-from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
+from werkzeug.serving import BaseWSGIServer, make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -52,17 +50,11 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """The app on a free local port, and the stored id of each sample article by file name."""
-    context, encoder = build_store(tmp_path_factory.mktemp("browser") / "web.db")
-    app = create_app(context, encoder=encoder)
-    client = app.test_client()
-    ids = {}
-    for card in client.get("/stories.json").get_json()["stories"]:
-        for article in client.get(f"/stories/{card['id']}.json").get_json()["articles"]:
-            ids[Path(article["origin"]).name] = article["id"]
-    live: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    site = sample_site(tmp_path_factory, "browser")
+    live: BaseWSGIServer = make_server("127.0.0.1", 0, site.app, threaded=True)
     thread = threading.Thread(target=live.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{live.port}", ids
+    yield f"http://127.0.0.1:{live.port}", site.ids
     live.shutdown()
     thread.join()
 

@@ -21,11 +21,8 @@ import psycopg
 from .postgres import CLUSTERING_LOCK_KEY, PostgresStore
 from .sqlite import SQLiteStore
 
-__all__ = ["TABLES", "migrate_sqlite_to_postgres"]
+__all__ = ["migrate_sqlite_to_postgres"]
 
-# The tables in copy order (a story before the analysis that references it; the other foreign
-# keys are deferred to the commit on PostgreSQL).
-TABLES = ("stories", "articles", "story_aliases", "term_frequencies", "clusterer", "story_analysis")
 # Columns whose SQLite text PostgreSQL cannot parse as it is; everything else (ISO dates and
 # times, JSON text, floats, bytes) the server reads into its own types.
 CONVERTERS: dict[tuple[str, str], Callable[[Any], Any]] = {
@@ -53,10 +50,20 @@ def migrate_sqlite_to_postgres(source: str, target_url: str) -> dict[str, int]:
 
 
 def _copy(reader: sqlite3.Connection, db: psycopg.Connection[Any]) -> dict[str, int]:
+    """Every table of the PostgreSQL schema (the same version as the source's, so the same
+    tables; SQLite's own full-text index is not one of them), in any order: PostgreSQL checks
+    the foreign keys at commit."""
     copied: dict[str, int] = {}
+    tables = [
+        r[0]
+        for r in db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_type = 'BASE TABLE' AND table_name <> 'schema_version' ORDER BY table_name"
+        )
+    ]
     with db.transaction():
         db.execute("SELECT pg_advisory_xact_lock(%s)", (CLUSTERING_LOCK_KEY,))
-        for table in TABLES:
+        for table in tables:
             columns = [row[1] for row in reader.execute(f"PRAGMA table_info({table})")]
             convert = [CONVERTERS.get((table, column)) for column in columns]
             copied[table] = 0

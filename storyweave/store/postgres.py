@@ -45,7 +45,8 @@ TEXT_SEARCH_CONFIG = "simple"
 _DOCUMENT = f"to_tsvector('{TEXT_SEARCH_CONFIG}', title || ' ' || body)"
 
 # Versioned schema migrations, applied in order in one transaction; numbered as SQLite's, so
-# version N is the same schema on both stores.
+# version N is the same schema on both stores. Every foreign key is checked at commit, so a save
+# writes its article before its story and a copy (store/migrate.py) loads tables in any order.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE stories (
@@ -92,11 +93,41 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     """
     CREATE TABLE story_analysis (
-        story_id TEXT PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+        story_id TEXT PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
         version TEXT NOT NULL,
         analysis JSONB NOT NULL
     );
     """,
+    # The watcher's sources and the item URLs it handled (storyweave/watch.py), as on SQLite.
+    """
+    CREATE TABLE sources (
+        url TEXT PRIMARY KEY,
+        parent TEXT REFERENCES sources(url) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+        interval DOUBLE PRECISION NOT NULL,
+        added_at TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT '',
+        etag TEXT NOT NULL DEFAULT '',
+        last_modified TEXT NOT NULL DEFAULT '',
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_poll TEXT,
+        last_poll TEXT,
+        last_success TEXT,
+        last_error TEXT NOT NULL DEFAULT '',
+        last_error_at TEXT,
+        articles INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX sources_parent ON sources(parent);
+    CREATE TABLE seen_items (
+        url TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX articles_url ON articles(url);
+    """,
+    # Concurrent writers: what changed since a clusterer's last sync, stamped with the articles
+    # seq of the save that changed it; and full-text search over title and body.
     f"""
     ALTER TABLE stories ADD COLUMN updated_seq BIGINT NOT NULL DEFAULT 0;
     CREATE INDEX stories_updated ON stories(updated_seq);
@@ -111,7 +142,7 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 class PostgresStore:
@@ -187,7 +218,7 @@ class PostgresStore:
                 "SELECT term, documents FROM term_frequencies WHERE seq > %s", (synced,)
             ):
                 counts[term] = documents
-            values = dict(self._db.execute("SELECT key, value FROM clusterer").fetchall())
+            values: dict[str, str] = dict(self._db.execute("SELECT key, value FROM clusterer").fetchall())
             clusterer.frequencies.documents = int(values.get("documents", "0"))
             if "calibration" in values:
                 clusterer.calibration = calibration_from_json(values["calibration"])
@@ -301,8 +332,8 @@ class PostgresStore:
         with self._db.transaction():
             self._db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             synced = self._last_seq()
-            values = dict(self._db.execute("SELECT key, value FROM clusterer").fetchall())
-            counts = dict(self._db.execute("SELECT term, documents FROM term_frequencies").fetchall())
+            values: dict[str, str] = dict(self._db.execute("SELECT key, value FROM clusterer").fetchall())
+            counts: dict[str, int] = dict(self._db.execute("SELECT term, documents FROM term_frequencies").fetchall())
             states = [state_from_json(i, text) for i, text in self._db.execute("SELECT id, state FROM stories")]
         frequencies = DocumentFrequencies(counts, int(values.get("documents", "0")))
         calibration = calibration_from_json(values["calibration"]) if "calibration" in values else None

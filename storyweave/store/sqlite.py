@@ -73,6 +73,35 @@ MIGRATIONS: tuple[str, ...] = (
         analysis TEXT NOT NULL
     );
     """,
+    # The watcher's sources, their schedules and conditional-GET validators, and the item URLs
+    # already handled (storyweave/watch.py).
+    """
+CREATE TABLE sources (
+    url TEXT PRIMARY KEY,                  -- normalised; may carry credentials, always shown redacted
+    parent TEXT REFERENCES sources(url) ON DELETE CASCADE,  -- the OPML list or sitemap index listing it
+    interval REAL NOT NULL,                -- seconds between polls while all is well
+    added_at TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT '',         -- what it was at its last poll: rss20, atom10, opml, urlset, page...
+    etag TEXT NOT NULL DEFAULT '',         -- validators of the last complete poll (conditional GET)
+    last_modified TEXT NOT NULL DEFAULT '',
+    failures INTEGER NOT NULL DEFAULT 0,   -- consecutive failed polls: the backoff exponent
+    next_poll TEXT,                        -- ISO 8601 UTC; NULL means due now
+    last_poll TEXT,
+    last_success TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    last_error_at TEXT,
+    articles INTEGER NOT NULL DEFAULT 0    -- articles stored from it
+);
+CREATE INDEX sources_parent ON sources(parent);
+CREATE TABLE seen_items (
+    url TEXT PRIMARY KEY,                  -- an item URL as a source listed it, normalised
+    status TEXT NOT NULL,                  -- 'done' (stored, or a copy of a stored article) or 'failed'
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX articles_url ON articles(url);
+""",
 )
 
 
@@ -211,10 +240,15 @@ class SQLiteStore:
         row = self._db.execute("SELECT story_id FROM articles WHERE id = ?", (article_id,)).fetchone()
         return None if row is None else str(row[0])
 
+    def article(self, article_id: str) -> Article | None:
+        row = self._db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return None if row is None else _article(row)
+
     def story_version(self, story_id: str) -> str:
-        """Changes whenever the story gains an article or absorbs another story."""
+        """Changes whenever the story gains an original article or absorbs another story
+        (a syndicated copy adds nothing to the analysis, so it leaves the version alone)."""
         row = self._db.execute(
-            "SELECT COUNT(*), MAX(seq) FROM articles WHERE story_id = ?", (story_id,)
+            "SELECT COUNT(*), MAX(seq) FROM articles WHERE story_id = ? AND duplicate_of IS NULL", (story_id,)
         ).fetchone()
         return f"{row[0]}:{row[1]}"
 

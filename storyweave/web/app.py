@@ -20,8 +20,20 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..encode import Encoder, load_encoder
 from ..pipeline import Pipeline
@@ -31,9 +43,9 @@ from .markup import anchor, article_highlights, mark_terms, render, spans_for
 from .queries import (
     StoryFilter,
     analyses_with_entity,
-    article,
     article_refs,
     entity_key,
+    first_line,
     language_counts,
     list_stories,
     near_duplicates,
@@ -188,7 +200,7 @@ def stories_view() -> dict[str, Any]:
     }
 
 
-def story_view(story_id: str) -> dict[str, Any] | Response:
+def story_view(story_id: str) -> dict[str, Any] | BaseResponse:
     store, reader = _store(), _reader()
     found = store.story(story_id)
     if found is None:
@@ -197,12 +209,13 @@ def story_view(story_id: str) -> dict[str, Any] | Response:
         return redirect(url_for(str(request.endpoint), story_id=found.id))
     analysis = reader.context.analysis(store, found, reader.encoder)
     card = story_cards(store._db, [found.id], reader.settings.reader_language)[0]
-    return {**found.to_dict(), **card, **analysis, "activity": charts.activity_counts(found.articles)}
+    articles = [{**a.to_dict(), "lead": first_line(a.body)} for a in found.articles]
+    return {**found.to_dict(), **card, "articles": articles, **analysis, "activity": charts.activity_counts(found.articles)}
 
 
 def article_view(article_id: str) -> dict[str, Any]:
     store, reader = _store(), _reader()
-    found = article(store, article_id)
+    found = store.article(article_id)
     story = None if found is None else store.story(store.story_of(article_id) or "")
     if found is None or story is None:
         abort(404, f"no article {article_id!r}")
@@ -341,11 +354,11 @@ def _twin(app: Flask, rule: str, endpoint: str, template: str, view: Callable[..
 
     def as_html(**kwargs: Any) -> Any:
         data = view(**kwargs)
-        return data if isinstance(data, Response) else render_template(template, **data, json_url=_json_url())
+        return data if isinstance(data, BaseResponse) else render_template(template, **data, json_url=_json_url())
 
     def as_json(**kwargs: Any) -> Any:
         data = view(**kwargs)
-        return data if isinstance(data, Response) else jsonify(data)
+        return data if isinstance(data, BaseResponse) else jsonify(data)
 
     app.add_url_rule(rule, endpoint, as_html)
     app.add_url_rule(rule + ".json", endpoint + "_json", as_json)
@@ -368,7 +381,8 @@ def _entity_url(entity_id: str) -> str:
 
 
 def _page_url(page: int) -> str:
-    return url_for(str(request.endpoint), **{**request.args.to_dict(), "page": page})
+    args: dict[str, Any] = {**request.args.to_dict(), "page": page}
+    return url_for(str(request.endpoint), **args)
 
 
 def _body_html(body: str, highlights: Mapping[str, Any]) -> Any:
@@ -416,6 +430,7 @@ def create_app(context: Context | None = None, *, encoder: Encoder | None = None
         entity_url=_entity_url,
         page_url=_page_url,
         direction=_direction,
+        first_line=first_line,
         body_html=_body_html,
         mark_terms=mark_terms,
         entity_kinds=ENTITY_KINDS,

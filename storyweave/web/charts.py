@@ -30,6 +30,9 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 ROW = 26
 AXIS_Y = 24
 LABEL_CHARS = 64
+MIN_LABEL_CHARS = 12
+CHAR_WIDTH = 6.6  # average advance of a 12px sans-serif character, for fitting labels
+LABEL_GAP = 6
 MAX_EVENTS = 60
 MIN_MARK = 6  # a day on a years-long axis is still this wide
 # Bars: at most this wide; period labels thinned out to about MAX_LABELS.
@@ -96,9 +99,29 @@ def _ticks(low: dt.date, high: dt.date) -> list[tuple[dt.date, str]]:
     return [(dt.date(y, 1, 1), str(y)) for y in range(low.year + 1, high.year + 1, step)]
 
 
+def _isolate(text: str) -> str:
+    """Text of any direction kept in one piece inside a line: between Unicode's first-strong
+    isolate and its pop, an Arabic event in a left-to-right label neither reorders the date
+    before it nor the sources after it."""
+    return f"\u2068{text}\u2069"
+
+
 def _cut(text: str, size: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _label(left: float, right: float, y: float, head: str, text: str, tail: str) -> str:
+    """An event's label beside its mark: on the right where it fits, else on the side with more
+    room, its text cut to the room there."""
+    after, before = WIDTH - MARGIN - right - LABEL_GAP, left - LABEL_GAP - MARGIN
+    needed = CHAR_WIDTH * (len(head) + min(len(text), LABEL_CHARS) + len(tail))
+    on_right = after >= needed or after >= before
+    room = int((after if on_right else before) / CHAR_WIDTH) - len(head) - len(tail)
+    label = head + _isolate(_cut(text, max(MIN_LABEL_CHARS, min(LABEL_CHARS, room)))) + (_isolate(tail) if tail else "")
+    if on_right:
+        return _text(right + LABEL_GAP, y, label, "label")
+    return _text(left - LABEL_GAP, y, label, "label", "end")
 
 
 def timeline_chart(
@@ -129,12 +152,8 @@ def timeline_chart(
         left, right = x(start), max(x(end), x(start) + MIN_MARK)
         names = sorted({source.get(c["article_id"], "") for c in event["citations"]} - {""})
         date = event["date"]["date"] + (" (uncertain)" if event["uncertain"] else "")
-        label = f"{date} · {_cut(event['text'], LABEL_CHARS)}" + (f" — {', '.join(names)}" if names else "")
         cls = f"event {event['date']['precision']}" + (" uncertain" if event["uncertain"] else "")
-        if right < WIDTH * 0.55:
-            words = _text(right + 6, y + 9, label, "label")
-        else:
-            words = _text(left - 6, y + 9, label, "label", "end")
+        words = _label(left, right, y + 9, f"{date} · ", event["text"], f" — {', '.join(names)}" if names else "")
         href = link(event["citations"][0]) if event["citations"] else ""
         body.append(
             f'<a href="{escape(href)}"><g class="row"><title>{escape(date + ": " + event["text"])}</title>'

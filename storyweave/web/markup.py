@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from .search import typed_terms
 
-__all__ = ["Span", "article_highlights", "anchor", "mark_terms", "render", "spans_for"]
+__all__ = ["Span", "anchor", "article_highlights", "mark_terms", "render", "spans_for"]
 
 # Nesting order, outermost first.
 CITED, QUOTE, MENTION = 0, 1, 2
@@ -99,7 +100,7 @@ def render(text: str, spans: Iterable[Span]) -> Markup:
     out: list[str] = []
     stack: list[Span] = []
     opened: set[Span] = set()
-    for left, right in zip(bounds, bounds[1:]):
+    for left, right in pairwise(bounds):
         active = [s for s in ordered if s.start <= left and right <= s.end]
         keep = 0
         while keep < min(len(stack), len(active)) and stack[keep] == active[keep]:

@@ -95,7 +95,7 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Citation": _object(_CITATION, description="A character span [start, end) of an article's body."),
-    "Article": _object(_ARTICLE),
+    "Article": _object({**_ARTICLE, "lead": {"type": "string", "description": "The body's first line."}}),
     "Mention": _object({"text": STRING, "kind": STRING, "key": STRING, "citation": _ref("Citation")}),
     "Entity": _object(
         {

@@ -20,17 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from ..records import Article, DatePrecision, PublishedDate
-from ..store import Store
+from ..records import DatePrecision, PublishedDate
 from ..store.codec import vector_from_bytes
-from ..store.sqlite import _article
 
 __all__ = [
     "StoryFilter",
     "analyses_with_entity",
-    "article",
     "article_refs",
     "entity_key",
+    "first_line",
     "language_counts",
     "list_stories",
     "near_duplicates",
@@ -38,8 +36,11 @@ __all__ = [
     "story_cards",
 ]
 
-# A story without any titled article is named by the first line of its first article, cut here.
+# An untitled article is named by its first line, cut here; a story without any titled article
+# by the first line of its first article.
 FALLBACK_TITLE_CHARS = 120
+# Characters of a body read to find its first line (a body may open with blank lines).
+LEAD_READ_CHARS = 400
 # Entity ids are "e_" and the cross-script key with spaces as underscores ("e_km_jng_n"); a
 # second entity of one story with the same key gets "_2" (storyweave.analyse.entities).
 ENTITY_ID = re.compile(r"e_([A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)")
@@ -110,6 +111,11 @@ def list_stories(db: sqlite3.Connection, filters: StoryFilter, limit: int, offse
     return [str(r["story_id"]) for r in rows], total
 
 
+def first_line(text: str) -> str:
+    """The first non-blank line of a text, cut at FALLBACK_TITLE_CHARS."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:FALLBACK_TITLE_CHARS]
+
+
 def _published(row: sqlite3.Row) -> PublishedDate:
     value = dt.date.fromisoformat(row["published"]) if row["published"] else None
     return PublishedDate(value, DatePrecision(row["published_precision"]))
@@ -123,13 +129,7 @@ def _title(members: Sequence[sqlite3.Row], reader_language: str) -> str:
     preferred = [m for m in titled if m["language"] == reader_language]
     if preferred or titled:
         return str((preferred or titled)[0]["title"])
-    return str(members[0]["lead"]).split("\n", 1)[0][:FALLBACK_TITLE_CHARS] if members else ""
-
-
-def article(store: Store, article_id: str) -> Article | None:
-    """One article by id (meant to become the store method ``SQLiteStore.article``)."""
-    row = store._db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
-    return None if row is None else _article(row)
+    return first_line(members[0]["lead"]) if members else ""
 
 
 def story_cards(db: sqlite3.Connection, story_ids: Sequence[str], reader_language: str) -> list[dict[str, Any]]:
@@ -142,7 +142,7 @@ def story_cards(db: sqlite3.Connection, story_ids: Sequence[str], reader_languag
         "SELECT story_id, language, source, title, substr(body, 1, ?) AS lead, published, published_precision,"
         f" ingested_at, duplicate_of FROM articles WHERE story_id IN ({marks})"
         " ORDER BY published IS NULL, published, seq",
-        (FALLBACK_TITLE_CHARS, *story_ids),
+        (LEAD_READ_CHARS, *story_ids),
     ):
         members[row["story_id"]].append(row)
     updated = {
@@ -183,13 +183,13 @@ def article_refs(db: sqlite3.Connection, where: str, params: Sequence[Any]) -> l
     rows = db.execute(
         "SELECT id, story_id, title, substr(body, 1, ?) AS lead, language, source, url, published,"
         f" published_precision FROM articles WHERE {where}",
-        (FALLBACK_TITLE_CHARS, *params),
+        (LEAD_READ_CHARS, *params),
     )
     return [
         {
             "id": r["id"],
             "story_id": r["story_id"],
-            "title": r["title"] or r["lead"].split("\n", 1)[0],
+            "title": r["title"] or first_line(r["lead"]),
             "language": r["language"],
             "source": r["source"],
             "url": r["url"],

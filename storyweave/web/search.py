@@ -170,6 +170,7 @@ class KeywordIndex:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._ready = False  # tables created and of the current version
 
     def search(self, db: sqlite3.Connection, query: str) -> list[Hit]:
         """The best-matching original articles, best first (at most MAX_KEYWORD_HITS)."""
@@ -187,16 +188,32 @@ class KeywordIndex:
     def catch_up(self, db: sqlite3.Connection) -> None:
         """Index every original article stored since the last call (by this or any process)."""
         with self._lock:
-            db.executescript(_SCHEMA)
-            if self._state(db, "version") != INDEX_VERSION:
-                with db:
-                    db.execute(f"DROP TABLE {INDEX_TABLE}")
-                    db.execute(f"DELETE FROM {STATE_TABLE}")
-                db.executescript(_SCHEMA)
-                with db:
-                    db.execute(f"INSERT INTO {STATE_TABLE} VALUES ('version', ?), ('seq', 0)", (INDEX_VERSION,))
-            while self._index_chunk(db):
+            if not self._ready:
+                self._create(db)
+                self._ready = True
+            while self._behind(db) and self._index_chunk(db):
                 pass
+
+    @staticmethod
+    def _create(db: sqlite3.Connection) -> None:
+        """The index tables, rebuilt from scratch when an older INDEX_VERSION made them."""
+        db.executescript(_SCHEMA)
+        if KeywordIndex._state(db, "version") != INDEX_VERSION:
+            with db:
+                db.execute(f"DROP TABLE {INDEX_TABLE}")
+                db.execute(f"DELETE FROM {STATE_TABLE}")
+            db.executescript(_SCHEMA)
+            with db:
+                db.execute(f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES ('version', ?), ('seq', 0)", (INDEX_VERSION,))
+
+    @staticmethod
+    def _behind(db: sqlite3.Connection) -> bool:
+        """Whether articles were stored since the index was last brought up to date: read
+        without the write lock that indexing takes, so searching never waits on an ingest."""
+        row = db.execute(
+            f"SELECT (SELECT MAX(seq) FROM articles) > (SELECT value FROM {STATE_TABLE} WHERE key = 'seq')"
+        ).fetchone()
+        return bool(row[0])
 
     @staticmethod
     def _state(db: sqlite3.Connection, key: str) -> int | None:

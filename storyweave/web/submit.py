@@ -89,5 +89,5 @@ def check(payload: Any) -> list[FieldError]:
 def raw_docs(payload: dict[str, Any] | list[dict[str, Any]]) -> list[RawDoc | IngestError]:
     """The checked articles as the JSON ingest reads them. Their origin, ``api:TIME[INDEX]``, names
     the request; it also makes ``api`` the source of an article that gives neither source nor URL."""
-    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return list(parse_json_document(json.dumps(payload, ensure_ascii=False), f"api:{stamp}"))

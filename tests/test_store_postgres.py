@@ -1,0 +1,110 @@
+"""PostgreSQL only: schema upgrades by versioned migrations, and the copy from SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from storyweave.cli import Context
+from storyweave.records import Assignment
+from storyweave.scale_cli import migrate_command
+from storyweave.store import open_store
+from storyweave.store.codec import calibration_to_json, state_to_json
+
+from .helpers import article, unit
+from .pg import postgres_server, postgres_url  # noqa: F401  (fixtures)
+
+DAY = dt.date(2024, 3, 1)
+
+
+@pytest.fixture
+def pg(request: pytest.FixtureRequest) -> str:
+    """A fresh PostgreSQL database (tests/pg.py)."""
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def _sqlite_store_with_everything(path: Path) -> None:
+    """Stories, a merge, a syndicated copy, an undated article and a cached analysis."""
+    store = open_store(str(path))
+    clusterer = store.load_clusterer()
+    for i in range(6):
+        group = i % 3
+        a = article(f"a{i}", unit(i, noise_from=group, noise=0.1), day=DAY + dt.timedelta(days=i),
+                    keys=(f"k{group}", "kx"), body=f"topic{group}alpha topic{group}beta report{i}")
+        assignment, state = clusterer.assign(a)
+        store.save(a, assignment, clusterer, state)
+    undated = article("u", unit(40), body="an undated note")
+    assignment, state = clusterer.assign(undated)
+    store.save(undated, assignment, clusterer, state)
+    copy = article("c", None, day=DAY, fingerprint="a0", body="topic0alpha topic0beta report0")
+    copy.duplicate_of = "a0"
+    store.save(copy, Assignment("c", "st_a0", "duplicate", 1.0), clusterer, None)
+    merger = article("m", unit(7, noise_from=0, noise=0.1), day=DAY, keys=("k0",), body="topic0alpha topic0beta")
+    store.save(merger, Assignment("m", "st_a0", "join", 1.0, ("st_a1",)), clusterer, clusterer.states["st_a0"])
+    store.save_analysis("st_a0", store.story_version("st_a0"), {"claims": [], "summary": None})
+    store.close()
+
+
+def test_an_old_schema_is_upgraded_by_the_missing_migrations(pg: str) -> None:
+    import psycopg
+
+    from storyweave.store.postgres import MIGRATIONS
+
+    with psycopg.connect(pg, autocommit=True) as conn:  # a database left at version 2
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (2)")
+        for script in MIGRATIONS[:2]:
+            conn.execute(script)
+        conn.execute("INSERT INTO stories (id, created_at, updated_at, state) VALUES ('st_old', now(), now(), '{}')")
+    store = open_store(pg)
+    assert store.schema_version == len(MIGRATIONS)
+    assert store.resolve("st_old") == "st_old"  # the rows survive the upgrade
+    assert open_store(pg).schema_version == len(MIGRATIONS)
+
+
+def test_migrate_copies_every_story_and_id_unchanged(tmp_path: Path, pg: str) -> None:
+    source = tmp_path / "s.db"
+    _sqlite_store_with_everything(source)
+    runner = CliRunner()
+    result = runner.invoke(migrate_command, ["--to", pg], obj=Context(str(source)), catch_exceptions=False)
+    assert result.exit_code == 0 and "articles" in result.stdout
+    old, new = open_store(str(source)), open_store(pg)
+    assert [s.to_dict() for s in new.stories(with_articles=True)] == [s.to_dict() for s in old.stories(with_articles=True)]
+    for story in old.stories():
+        assert new.story_version(story.id) == old.story_version(story.id)
+        for mine, theirs in zip(old.articles(story.id), new.articles(story.id)):
+            assert mine.to_dict(with_body=True) == theirs.to_dict(with_body=True)
+            assert mine.name_keys == theirs.name_keys and mine.fingerprint == theirs.fingerprint
+            assert (mine.vector is None and theirs.vector is None) or np.array_equal(mine.vector, theirs.vector)
+    assert new.resolve("st_a1") == "st_a0" and new.story("st_a1").merged_ids == ["st_a1"]  # type: ignore[union-attr]
+    assert new.analysis("st_a0", new.story_version("st_a0")) == {"claims": [], "summary": None}
+    mine_c, theirs_c = old.load_clusterer(), new.load_clusterer()
+    assert {k: state_to_json(v) for k, v in theirs_c.states.items()} == {k: state_to_json(v) for k, v in mine_c.states.items()}
+    assert theirs_c.frequencies.counts == mine_c.frequencies.counts
+    assert calibration_to_json(theirs_c.calibration) == calibration_to_json(mine_c.calibration)
+    # The copy carries on: a new article joins its story and is numbered after the copied ones.
+    later = article("later", unit(99, noise_from=2, noise=0.1), day=DAY, keys=("k2",), body="topic2alpha topic2beta")
+    assignment, state = theirs_c.assign(later)
+    new.save(later, assignment, theirs_c, state)
+    assert assignment.story_id == "st_a2"
+    assert new.story_version("st_a2").startswith("3:")
+    again = runner.invoke(migrate_command, ["--to", pg], obj=Context(str(source)))
+    assert again.exit_code != 0 and "empty database" in again.output
+
+
+def test_migrate_refuses_what_it_cannot_copy(tmp_path: Path, pg: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(migrate_command, ["--to", str(tmp_path / "other.db")], obj=Context(str(tmp_path / "s.db")))
+    assert result.exit_code != 0 and "postgresql://" in result.output
+    result = runner.invoke(migrate_command, ["--to", pg], obj=Context(pg))
+    assert result.exit_code != 0 and "SQLite" in result.output
+
+
+@pytest.mark.parametrize("url", ["postgresql://", "postgres://"])
+def test_both_url_schemes_open_the_postgres_store(pg: str, url: str) -> None:
+    store = open_store(pg.replace("postgresql://", url, 1))
+    assert type(store).__name__ == "PostgresStore"
