@@ -99,12 +99,19 @@ def test_story_lookup_by_prefix_members_and_versions(db: str) -> None:
     assert store.story_of("a4") == ids[1] and store.story_of("zz") is None
     assert store.article_count() == 6 and store.known_ids(["a1", "zz"]) == {"a1"}
     assert store.find_fingerprint("a2") == ("a2", ids[2])
+    found = store.article("a4")
+    assert found is not None and found.body == "topic1alpha topic1beta report4" and found.name_keys == ("k1",)
+    assert store.article("zz") is None
     version = store.story_version(ids[0])
     store.save_analysis(ids[0], version, {"summary": {"mode": "extractive"}, "claims": []})
     assert store.analysis(ids[0], version) == {"summary": {"mode": "extractive"}, "claims": []}
     assert store.analysis(ids[0], "0:0") is None
     assert [s.id for s in store.stories(limit=2)] == [ids[5], ids[4]]  # newest activity first
     assert [s.id for s in store.stories(limit=1, offset=2)] == [ids[3]]
+    copy = article("copy", None, day=DAY, fingerprint="a0", body="topic0alpha topic0beta report0")
+    copy.duplicate_of = "a0"
+    store.save(copy, Assignment("copy", ids[0], "duplicate", 1.0), store.load_clusterer(), None)
+    assert store.story_version(ids[0]) == version  # a syndicated copy leaves the analysis current
 
 
 def test_a_merge_moves_articles_and_keeps_the_old_id_resolvable(db: str) -> None:

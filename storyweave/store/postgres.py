@@ -359,8 +359,11 @@ class PostgresStore:
         return None if row is None else str(row[0])
 
     def story_version(self, story_id: str) -> str:
-        """Changes whenever the story gains an article or absorbs another story."""
-        count, last = self._aggregate("SELECT COUNT(*), MAX(seq) FROM articles WHERE story_id = %s", (story_id,))
+        """Changes whenever the story gains an original article or absorbs another story
+        (a syndicated copy adds nothing to the analysis, so it leaves the version alone)."""
+        count, last = self._aggregate(
+            "SELECT COUNT(*), MAX(seq) FROM articles WHERE story_id = %s AND duplicate_of IS NULL", (story_id,)
+        )
         return f"{count}:{last}"
 
     def save_analysis(self, story_id: str, version: str, analysis: dict[str, Any]) -> None:
@@ -404,6 +407,11 @@ class PostgresStore:
             return None
         row = self._db.execute("SELECT id, created_at, updated_at FROM stories WHERE id = %s", (resolved,)).fetchone()
         return None if row is None else self._story(row[0], row[1], row[2], True)
+
+    def article(self, article_id: str) -> Article | None:
+        with self._db.cursor(row_factory=dict_row) as cursor:
+            row = cursor.execute("SELECT * FROM articles WHERE id = %s", (article_id,)).fetchone()
+        return None if row is None else _article(row)
 
     def articles(self, story_id: str) -> list[Article]:
         with self._db.cursor(row_factory=dict_row) as cursor:
