@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from .clean import clean
 from .detect import detect_language, detect_published
-from .encode import Encoder, embedding_text
+from .encode import EMBED_CHARS, Encoder, embedding_text
 from .names import name_keys
 from .records import Article, Assignment, IngestError, RawDoc
 from .store import Store
@@ -96,7 +96,7 @@ def _batches(items: Iterable[RawDoc | IngestError], size: int) -> Iterator[list[
 class Pipeline:
     """One store, one encoder, one clusterer: articles in, stories out."""
 
-    def __init__(self, store: Store, encoder: Encoder, *, embed_chars: int = 600, batch_size: int = 16) -> None:
+    def __init__(self, store: Store, encoder: Encoder, *, embed_chars: int = EMBED_CHARS, batch_size: int = 16) -> None:
         self.store = store
         self.encoder = encoder
         self.embed_chars = embed_chars

@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .encode import EMBED_CHARS
+
 __all__ = ["SETTINGS", "Setting", "Settings", "default_db_path", "load"]
 
 
@@ -60,7 +62,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "embed_chars",
-        600,
+        EMBED_CHARS,
         "How many characters of title and lead are embedded per article. The encoder costs about "
         "1 ms per token on 2 cores, so the lead (which carries the story) is embedded, not the page.",
         int,

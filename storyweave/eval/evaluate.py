@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..cluster import Clusterer, article_terms
-from ..encode import Encoder, embedding_text
+from ..encode import EMBED_CHARS, Encoder, embedding_text
 from ..pipeline import Pipeline, prepare
 from ..records import Article, RawDoc
 from ..store import open_store
@@ -44,7 +44,7 @@ PAIR_BACKGROUND_SAMPLES = 4
 
 
 def cluster_stream(
-    docs: Sequence[RawDoc], encoder: Encoder, *, embed_chars: int = 600, on_item: Callable[[], None] | None = None
+    docs: Sequence[RawDoc], encoder: Encoder, *, embed_chars: int = EMBED_CHARS, on_item: Callable[[], None] | None = None
 ) -> list[str | None]:
     """Stream documents through the real pipeline into a temporary store; a story id per doc."""
     with tempfile.TemporaryDirectory(prefix="storyweave-eval-") as tmp:
@@ -74,7 +74,7 @@ def evaluate_clustering(
     order: str = "given",
     seed: int = 0,
     baselines: bool = True,
-    embed_chars: int = 600,
+    embed_chars: int = EMBED_CHARS,
     on_item: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Stories from the pipeline against gold stories: BCubed, ARI, count; overall and per group."""
@@ -132,7 +132,7 @@ def _pair_articles(pairs: Sequence[Pair]) -> list[tuple[Article | None, Article 
 
 
 def evaluate_pairs(
-    pairs: Sequence[Pair], encoder: Encoder, *, embed_chars: int = 600, baselines: bool = True
+    pairs: Sequence[Pair], encoder: Encoder, *, embed_chars: int = EMBED_CHARS, baselines: bool = True
 ) -> dict[str, Any]:
     """Story-level similarity against −Overall; ROC AUC and the join/new decision's accuracy."""
     prepared = _pair_articles(pairs)
