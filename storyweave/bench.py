@@ -74,7 +74,8 @@ def base_corpus(bench: Path) -> list[RawDoc]:
 def replay_stream(base: Sequence[RawDoc], size: int) -> Iterator[RawDoc]:
     """``size`` articles: the base corpus replayed with markers and shifted dates."""
     for n in range(size):
-        k, doc = divmod(n, len(base))
+        k, position = divmod(n, len(base))
+        doc = base[position]
         if k == 0:
             yield doc
             continue

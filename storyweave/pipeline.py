@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import time
 import unicodedata
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -103,7 +103,7 @@ class Pipeline:
         self.batch_size = batch_size
         self.clusterer = store.load_clusterer()
         # Wall-clock seconds spent in each stage, for `storyweave bench`.
-        self.seconds: Counter[str] = Counter()
+        self.seconds: defaultdict[str, float] = defaultdict(float)
 
     def run(
         self, items: Iterable[RawDoc | IngestError], on_item: Callable[[], None] | None = None

@@ -586,9 +586,9 @@ def _intervals(expression: _Expression, reference: dt.date) -> list[Interval]:
         years = [e.year] if e.year is not None else [reference.year - 1, reference.year, reference.year + 1]
         options: list[Interval] = []
         for year in years:
-            first, last = _safe_date(year, e.month, e.day), _safe_date(year, e.month, e.last_day)
-            if first is not None and last is not None:
-                options.append((first, last))
+            start, end = _safe_date(year, e.month, e.day), _safe_date(year, e.month, e.last_day)
+            if start is not None and end is not None:
+                options.append((start, end))
         if e.year is not None or not options:
             return options
         slack = dt.timedelta(days=YEARLESS_SLACK_DAYS)
