@@ -60,7 +60,7 @@ BACKGROUND_SAMPLES = 4
 W_DENSE = 1.0  # per background spread above the background median
 W_NAMES = 5.0  # per unit of weighted name Jaccard (0: no shared names, 1: the same cast)
 W_LEXICAL = 5.9  # per unit of same-language TF-IDF cosine
-W_TIME = 1.0  # per TIME_SCALE_DAYS of gap between the two stories' dated articles
+W_TIME = 1.0  # per TIME_SCALE_DAYS of gap beyond TIME_GRACE_DAYS between the stories' dated articles
 BIAS = -6.5  # the evidence needed before joining
 # Stories that share no language cannot show lexical overlap, so they need less of the other
 # evidence: logistic fits on SemEval dev pairs put the cross-language intercept 1.5 above the
@@ -69,6 +69,9 @@ CROSS_LANGUAGE_OFFSET = 1.5
 # A name key whose idf reaches this counts fully; commoner keys (a country named in every
 # article of a conflict) count in proportion. ln(N/df)+1 = 4 means about one article in 20.
 NAME_IDF_REFERENCE = 4.0
+# A developing story is covered for about a week (an announced visit, the visit, the reactions):
+# gaps within this cost nothing, and each TIME_SCALE_DAYS beyond it costs W_TIME of log-odds.
+TIME_GRACE_DAYS = 7.0
 TIME_SCALE_DAYS = 3.0
 # A month of silence outweighs any similarity: a story that comes back after that is a new story
 # (a trial's verdict months after its opening is news of its own). The gap is measured from the
@@ -218,7 +221,9 @@ class Features:
 
 def score(f: Features) -> float:
     """Log-odds that two stories (an article is a one-member story) are one; join when >= 0."""
-    time_penalty = 0.0 if f.gap_days is None else min(TIME_PENALTY_CAP, f.gap_days / TIME_SCALE_DAYS)
+    time_penalty = (
+        0.0 if f.gap_days is None else min(TIME_PENALTY_CAP, max(0.0, f.gap_days - TIME_GRACE_DAYS) / TIME_SCALE_DAYS)
+    )
     return (
         BIAS
         + (0.0 if f.shared_language else CROSS_LANGUAGE_OFFSET)

@@ -120,3 +120,11 @@ def test_stories_that_turn_out_to_be_one_merge_into_the_older() -> None:
     assert assignment.merged == ("st_young",)
     assert set(clusterer.states) == {"st_old"} and state.size == 3
     assert clusterer.index.candidates(unit(1), [], None) == ["st_old"]
+
+
+def test_a_story_developing_over_a_week_stays_one_story() -> None:
+    clusterer = Clusterer()
+    ids = _stream(clusterer)
+    follow_up = article("en3", unit(5, noise_from=1, noise=0.15), day=DAY + dt.timedelta(8), keys=("km jng n", "btn"))
+    assignment, _ = clusterer.assign(follow_up)
+    assert assignment.story_id == ids[12]

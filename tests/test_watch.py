@@ -179,7 +179,8 @@ def test_the_feed_fills_what_the_page_leaves_out(watched: dict[str, Any]) -> Non
 
 def test_the_samples_make_one_story(watched: dict[str, Any]) -> None:
     stories = rows(watched["db"], "SELECT DISTINCT story_id FROM articles")
-    assert len(stories) == 1
+    detail = [tuple(r) for r in rows(watched["db"], "SELECT url, language, published, decision, score, story_id FROM articles")]
+    assert len(stories) == 1, detail
 
 
 def test_a_second_poll_is_conditional_and_fetches_nothing(watched: dict[str, Any]) -> None:
