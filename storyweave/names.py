@@ -422,7 +422,8 @@ STEM_SLACK = 2
 
 
 @functools.cache
-def _locale(language: str) -> Locale | None:
+def cldr_locale(language: str) -> Locale | None:
+    """Babel's CLDR locale for a language code, or None where CLDR has none (shared with entities)."""
     try:
         return Locale.parse(language) if language else None
     except (UnknownLocaleError, ValueError):
@@ -432,7 +433,7 @@ def _locale(language: str) -> Locale | None:
 @functools.cache
 def _calendar_words(language: str) -> frozenset[str]:
     """CLDR month and weekday names of a language, case-folded: capitalised, but not names."""
-    locale = _locale(language)
+    locale = cldr_locale(language)
     if locale is None:
         return frozenset()
     words: set[str] = set()
@@ -782,7 +783,7 @@ _KATAKANA_NAME_RE = re.compile("[\u30a0-\u30fa\u30fc]{2,}(?:\u30fb[\u30a0-\u30fa
 def _gazetteer(language: str) -> frozenset[str]:
     """CLDR country and city names in a language, folded, each also without its spaces
     (بيونغ يانغ / بيونغيانغ)."""
-    locale = _locale(language)
+    locale = cldr_locale(language)
     if locale is None:
         return frozenset()
     names = {name for code, name in locale.territories.items() if code.isalpha() and code not in ("ZZ", "XA", "XB")}

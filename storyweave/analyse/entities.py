@@ -38,10 +38,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Protocol
 
-from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 
-from ..names import NameMention, find_names, is_distinctive, key_matches, name_key
+from ..names import NameMention, cldr_locale, find_names, is_distinctive, key_matches, name_key
 from ..records import Article, Citation, Entity, Mention
 
 __all__ = ["MentionExtractor", "extract_mentions", "merge_entities"]
@@ -345,17 +344,9 @@ BUCKET_LETTERS = 2
 KEY_MATCH_MIN_LETTERS = 5
 
 
-@functools.cache
-def _locale(language: str) -> Locale | None:
-    try:
-        return Locale.parse(language) if language else None
-    except (UnknownLocaleError, ValueError):
-        return None
-
-
 def _cldr_places(language: str) -> list[tuple[str, str]]:
     """(form, English name) of CLDR countries, regions and time-zone cities in a language."""
-    english, locale = _locale("en"), _locale(language)
+    english, locale = cldr_locale("en"), cldr_locale(language)
     if english is None or locale is None:
         return []
     out = [
