@@ -17,11 +17,12 @@ import platform
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from storyweave.eval.timelines import METRICS  # noqa: E402  (the script runs from a checkout)
 STORYWEAVE = [sys.executable, "-m", "storyweave"]
 
 # Published reference points quoted beside our figures (not like-for-like; see the notes).
@@ -29,14 +30,13 @@ SEMEVAL_FIRST_PLACE_PEARSON = 0.818  # supervised, official test set, full texts
 MIRANDA_PRIBERAM_F1 = {"en": 0.940, "es": 0.968, "de": 0.972}  # Miranda et al. 2018 test set
 
 
-def run(args: list[str]) -> tuple[Any, str, float]:
-    """Run one storyweave command with --json; its parsed output, its display form, its seconds."""
+def run(args: list[str]) -> tuple[Any, str]:
+    """Run one storyweave command with --json: its parsed output and how a reader would type it."""
     shown = "storyweave " + " ".join(shlex.quote(a) for a in args)
-    started = time.perf_counter()
     out = subprocess.run([*STORYWEAVE, *args, "--json"], check=False, capture_output=True, text=True, cwd=ROOT)
     if out.returncode not in (0, 1):
         raise SystemExit(f"{shown} failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout), shown, time.perf_counter() - started
+    return json.loads(out.stdout), shown
 
 
 def machine() -> str:
@@ -93,10 +93,9 @@ def timelines_section(result: dict[str, Any], shown: str) -> list[str]:
     lines = ["### ML-Crisis dev timelines (es/fr/it; egypt, libya)", "", f"`{shown}`", "",
              "Each cell: storyweave / busiest-days baseline (F1). ROUGE without stemming; see `storyweave/eval/timelines.py`.", "",
              "| language | topic | date F1 | concat R1 | concat R2 | agreement R1 | agreement R2 | alignment R1 | alignment R2 |", "|---|---|---|---|---|---|---|---|---|"]
-    keys = ["date_f1", "concat_rouge1", "concat_rouge2", "agreement_rouge1", "agreement_rouge2", "alignment_rouge1", "alignment_rouge2"]
     for item in result["items"]:
         ours, base = item["storyweave"], item["baseline"]
-        cells = [f"{ours.get(k, float('nan')):.3f} / {base.get(k, float('nan')):.3f}" for k in keys]
+        cells = [f"{ours[k]:.3f} / {base[k]:.3f}" for k in METRICS]
         lines.append(f"| {item['language']} | {item['topic']} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -130,28 +129,29 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
-    bench = Path(args.bench)
+    # Shown relative to the checkout, as a reader would type the commands from there.
+    bench = Path(os.path.relpath(Path(args.bench).resolve(), ROOT))
     out = ["# Benchmarks", "",
            f"Written by `python benchmarks/report.py` on {dt.date.today().isoformat()}; machine: {machine()}; storyweave {version()}.",
            "Do not edit by hand: re-run the script. The CI gate (`benchmarks/floors.json`, `tests/test_quality_gate.py`) checks a fast subset.", ""]
     out.append("## Clustering quality")
     out.append("")
     for order, extra in (("given", []), ("shuffled", ["--seed", "1"])):
-        result, shown, _ = run(["eval", "ecbplus", str(bench / "ecbplus"), "--order", order, *extra])
+        result, shown = run(["eval", "ecbplus", str(bench / "ecbplus"), "--order", order, *extra])
         out += clustering_section(f"ECB+ dev topics 1–35, {order} order", result, shown,
                                   "Event-level clustering: each topic holds two events of the same kind. The URL line of "
                                   "`*ecbplus.xml` files is loaded as the article's url, never as text or a signal.")
-    result, shown, _ = run(["eval", "pairs", str(bench / "semeval2022_task8" / "training_set.csv")])
+    result, shown = run(["eval", "pairs", str(bench / "semeval2022_task8" / "training_set.csv")])
     out += pairs_section(result, shown)
     out.append("## Timelines")
     out.append("")
-    result, shown, _ = run(["eval", "timelines", str(bench / "ml_crisis")])
+    result, shown = run(["eval", "timelines", str(bench / "ml_crisis")])
     out += timelines_section(result, shown)
     out.append("## Speed")
     out.append("")
     mixed = subprocess.run([sys.executable, "benchmarks/mix.py", str(bench)], check=True, capture_output=True, text=True, cwd=ROOT)
     out += mix_section(json.loads(mixed.stdout), f"python benchmarks/mix.py {bench}")
-    results, shown, _ = run(["bench", str(bench), "--sizes", args.sizes])
+    results, shown = run(["bench", str(bench), "--sizes", args.sizes])
     out += speed_section(results, shown)
     Path(args.output).write_text("\n".join(out) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")

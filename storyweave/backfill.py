@@ -119,6 +119,8 @@ class RayEngine:
         self.workers = workers
 
     def run(self, docs: Sequence[RawDoc], batch_size: int, embed_chars: int) -> list[Article | IngestError]:
+        if not docs:
+            return []  # nothing to start a cluster for
         try:
             import ray
         except ImportError as exc:  # the optional extra is missing

@@ -18,6 +18,8 @@ from storyweave.store.codec import calibration_to_json, state_to_json
 from .helpers import article, unit
 from .pg import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
+pytest.importorskip("psycopg", reason="the PostgreSQL driver is missing: pip install 'storyweave[postgres]'")
+
 DAY = dt.date(2024, 3, 1)
 
 
@@ -47,6 +49,12 @@ def _sqlite_store_with_everything(path: Path) -> None:
     store.save(merger, Assignment("m", "st_a0", "join", 1.0, ("st_a1",)), clusterer, clusterer.states["st_a0"])
     store.save_analysis("st_a0", store.story_version("st_a0"), {"claims": [], "summary": None})
     store.close()
+
+
+def test_both_stores_number_the_same_schema_versions() -> None:
+    from storyweave.store import postgres, sqlite
+
+    assert len(postgres.MIGRATIONS) == len(sqlite.MIGRATIONS)  # storyweave migrate relies on it
 
 
 def test_an_old_schema_is_upgraded_by_the_missing_migrations(pg: str) -> None:
