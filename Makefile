@@ -14,7 +14,7 @@ $(BIN)/storyweave: pyproject.toml
 	# The CPU build of torch first: left to itself, pip would fetch a multi-GB CUDA build for the
 	# optional sentence-transformers encoder that the tests exercise.
 	$(BIN)/pip install --quiet 'torch==2.13.0'
-	$(BIN)/pip install --quiet -e '.[st,test]'
+	$(BIN)/pip install --quiet -e '.[st,postgres,ray,test]'
 	touch $@
 
 setup: $(BIN)/storyweave
