@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import os
 import platform
 import sqlite3
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import closing
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +61,20 @@ DRIVER_BUSY_LIMIT = 0.7
 # Texts embedded for real (not from the cache) to measure the encoder's cost per article.
 ENCODER_PROBE_TEXTS = 32
 SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Speed:
+    """One run's throughput: end to end, and per article in each phase."""
+
+    engine: str
+    articles: int
+    per_second: float
+    parallel_ms: float  # prepare + encode, on the engine
+    serial_ms: float  # cluster + store, on the driver
+
+    def cells(self) -> list[object]:
+        return [self.engine, self.articles, self.per_second, self.parallel_ms, self.serial_ms]
 
 
 def _replay_encoder(cache_dir: str, spec: str) -> Encoder:
@@ -92,28 +109,37 @@ def _run(
     store.close()
     label = engine if engine != "ray" else f"ray, {workers} worker{'s' if workers > 1 else ''}"
     return {
-        "row": [label, len(docs), len(docs) / elapsed, 1000 * parallel / len(docs),
-                1000 * (seconds["cluster"] + seconds["store"]) / len(docs)],
+        "speed": Speed(label, len(docs), len(docs) / elapsed, 1000 * parallel / len(docs),
+                       1000 * (seconds["cluster"] + seconds["store"]) / len(docs)),
         "db": db,
         "stories": stories,
         "assignments": report.assignments,
     }
 
 
-def _agreement(docs: Sequence[RawDoc], make_encoder: Callable[[], Encoder], folder: Path) -> tuple[list[object], list[list[object]]]:
+def _agreement(docs: Sequence[RawDoc], make_encoder: Callable[[], Encoder], folder: Path) -> tuple[list[object], list[Speed]]:
     """The Ray backfill and the sequential run in its order: an agreement row and two speed rows."""
     on_ray = _run(docs, make_encoder, "ray", 2, folder)
-    by_origin: dict[str, RawDoc] = {}
-    for doc in docs:  # a document listed twice (SemEval repeats some pairs) is stored once
-        if by_origin.setdefault(doc.origin, doc) != doc:
-            raise ValueError(f"two different documents named {doc.origin}")
+    by_origin = {d.origin: d for d in docs}
+    assert len(by_origin) == len(docs), "each document has an origin of its own (_named_uniquely)"
     reference = _run([by_origin[o] for o in _commit_order(on_ray["db"])], make_encoder, "sequential", 1, folder)
     ids = sorted(reference["stories"])
     _, _, f1 = bcubed([on_ray["stories"].get(i, "") for i in ids], [reference["stories"][i] for i in ids])
     differing = sum(a != b for a, b in zip(on_ray["assignments"], reference["assignments"]))
     differing += abs(len(on_ray["assignments"]) - len(reference["assignments"]))
     row: list[object] = [len(docs), len(set(reference["stories"].values())), len(set(on_ray["stories"].values())), f1, differing]
-    return row, [reference["row"], on_ray["row"]]
+    return row, [reference["speed"], on_ray["speed"]]
+
+
+def _named_uniquely(docs: Sequence[RawDoc]) -> list[RawDoc]:
+    """The documents, each with an origin of its own: the SemEval file repeats some pair ids (with
+    other texts, too), and the sequential run finds its documents by origin."""
+    seen: Counter[str] = Counter()
+    named = []
+    for doc in docs:
+        seen[doc.origin] += 1
+        named.append(doc if seen[doc.origin] == 1 else replace(doc, origin=f"{doc.origin}/{seen[doc.origin]}"))
+    return named
 
 
 def _encoder_ms(docs: Sequence[RawDoc], spec: str) -> float:
@@ -138,28 +164,33 @@ def main() -> None:
     ray.init(include_dashboard=False, log_to_driver=False)  # once: the runs below reuse it
     ray_init_s = time.perf_counter() - started
     mlcrisis = [d.doc for d in load_mlcrisis(args.bench / "ml_crisis")]
-    stream = list(replay_stream(base_corpus(args.bench), args.size))
+    stream = _named_uniquely(list(replay_stream(base_corpus(args.bench), args.size)))
     agreement: list[list[object]] = []
-    speed: list[list[object]] = []
+    speed: list[Speed] = []
     with tempfile.TemporaryDirectory(prefix="storyweave-scale-") as tmp:
         for name, docs in (("ML-Crisis documents", mlcrisis), ("replayed stream", stream)):
             row, rows = _agreement(docs, make_encoder, Path(tmp))
             agreement.append([name, *row])
             speed.extend(rows)
         for engine, workers in (("local", 1), ("ray", 1), ("ray", 2)):
-            speed.append(_run(stream[: args.speed_size], make_encoder, engine, workers, Path(tmp))["row"])
+            speed.append(_run(stream[: args.speed_size], make_encoder, engine, workers, Path(tmp))["speed"])
     ray.shutdown()
     print(_markdown(agreement, speed, _encoder_ms(mlcrisis, args.encoder), ray_init_s))
 
 
-def _markdown(agreement: list[list[object]], speed: list[list[object]], encode_ms: float, ray_init_s: float) -> str:
-    local = next(r for r in speed if r[0] == "local")
-    prepare_ms, serial_ms = float(local[3]), float(local[4])  # type: ignore[arg-type]
+def _markdown(agreement: list[list[object]], speed: list[Speed], encode_ms: float, ray_init_s: float) -> str:
+    # The parallel cost from the local engine (one core, no start-up to amortise); the serial
+    # cost from the longest sequential run (the store and the story index at their largest).
+    prepare_ms = next(r for r in speed if r.engine == "local").parallel_ms
+    longest = max((r for r in speed if r.engine == "sequential"), key=lambda r: r.articles)
+    serial_ms = longest.serial_ms
     lines = [
         "## Measured: Ray backfill against a sequential run",
         "",
-        f"`python benchmarks/scale.py` on {os.cpu_count()} cores (shared), Python {platform.python_version()}, "
-        f"Ray {ray.__version__}, {time.strftime('%Y-%m-%d')}. SQLite stores; embeddings from the cache.",
+        (
+            f"`python benchmarks/scale.py` on {os.cpu_count()} cores (shared), Python {platform.python_version()}, "
+            f"Ray {ray.__version__}, {time.strftime('%Y-%m-%d')}. SQLite stores; embeddings from the cache."
+        ),
         "",
         "Agreement: stories of `backfill --engine ray` (2 workers) against `Pipeline.run` over the same",
         "documents in the order the backfill clustered them.",
@@ -172,7 +203,7 @@ def _markdown(agreement: list[list[object]], speed: list[list[object]], encode_m
         "engine's workers) and the serial one (cluster + store, on the driver).",
         "",
         "```",
-        format_table(["engine", "articles", "articles/s", "prepare+encode ms", "cluster+store ms"], speed),
+        format_table(["engine", "articles", "articles/s", "prepare+encode ms", "cluster+store ms"], [r.cells() for r in speed]),
         "```",
         "",
         f"Starting the local Ray took {ray_init_s:.1f} s, outside the timings; the Ray rows include starting",
@@ -186,18 +217,25 @@ def _markdown(agreement: list[list[object]], speed: list[list[object]], encode_m
         mean_rate = per_day / SECONDS_PER_DAY
         peak_rate = mean_rate * PEAK_HOUR_FACTOR
         busy_cores = peak_rate * per_article_ms / 1000
-        worker_cpus = max(1, int(busy_cores * WORKER_MARGIN + 0.999))
-        nodes = -(-worker_cpus // CORES_PER_NODE)
+        worker_cpus = max(1, math.ceil(busy_cores * WORKER_MARGIN))
+        nodes = math.ceil(worker_cpus / CORES_PER_NODE)
         driver = peak_rate * serial_ms / 1000
         verdict = "fits one driver" if driver <= DRIVER_BUSY_LIMIT else "too much for one driver: the serial step is the limit"
         lines += [
             "",
-            f"- **{label}**: {per_day:,} / {SECONDS_PER_DAY:,} s = {mean_rate:.2f} articles/s on average; "
-            f"x{PEAK_HOUR_FACTOR:g} at the peak = {peak_rate:.1f} articles/s.",
-            f"  - Workers: {peak_rate:.1f}/s x ({prepare_ms:.1f} ms prepare + {encode_ms:.0f} ms encode) = "
-            f"{busy_cores:.1f} busy cores; x{WORKER_MARGIN:g} margin = {worker_cpus} worker CPUs "
-            f"({nodes} node{'s' if nodes > 1 else ''} of {CORES_PER_NODE} cores).",
-            f"  - Driver: {peak_rate:.1f}/s x {serial_ms:.1f} ms cluster + store = {driver:.2f} of one core: {verdict}.",
+            (
+                f"- **{label}**: {per_day:,} / {SECONDS_PER_DAY:,} s = {mean_rate:.2f} articles/s on average; "
+                f"x{PEAK_HOUR_FACTOR:g} at the peak = {peak_rate:.1f} articles/s."
+            ),
+            (
+                f"  - Workers: {peak_rate:.1f}/s x ({prepare_ms:.1f} ms prepare + {encode_ms:.0f} ms encode) = "
+                f"{busy_cores:.1f} busy cores; x{WORKER_MARGIN:g} margin = {worker_cpus} worker CPUs "
+                f"({nodes} node{'s' if nodes > 1 else ''} of {CORES_PER_NODE} cores)."
+            ),
+            (
+                f"  - Driver: {peak_rate:.1f}/s x {serial_ms:.1f} ms cluster + store (at {longest.articles} articles) = "
+                f"{driver:.2f} of one core: {verdict}."
+            ),
         ]
     return "\n".join(lines) + "\n"
 

@@ -54,10 +54,12 @@ def prepare_batch(docs: Sequence[RawDoc], encoder: Encoder, embed_chars: int) ->
     return results
 
 
-def arrival_order(article: Article) -> tuple[bool, dt.date, str]:
-    """Publication date, undated last, ties by origin: the order the clusterer sees a backfill in."""
+def arrival_order(article: Article) -> tuple[bool, dt.date, str, str]:
+    """Publication date, undated last, ties by origin: the order the clusterer sees a backfill in.
+    The article id settles what is left (two documents under one name), so the order never
+    depends on which worker finished first."""
     day = article.published.value
-    return (day is None, day or dt.date.min, article.origin)
+    return (day is None, day or dt.date.min, article.origin, article.id)
 
 
 class Engine(Protocol):
@@ -173,7 +175,7 @@ def backfill(
     started = time.perf_counter()
     results = engine.run(docs, batch_size, pipeline.embed_chars)
     # The parallel phase (prepare + encode on the engine), beside the pipeline's own stages.
-    pipeline.seconds["engine"] += time.perf_counter() - started  # type: ignore[assignment]
+    pipeline.seconds["engine"] += time.perf_counter() - started
     for result in results:
         if isinstance(result, IngestError):
             report.errors.append(result)

@@ -17,7 +17,6 @@ from tqdm import tqdm
 from .backfill import ENGINES, Engine, LocalEngine, RayEngine, backfill
 from .encode import load_encoder
 from .ingest import read_paths
-from .store import POSTGRES_SCHEMES
 
 if TYPE_CHECKING:  # cli imports this module to register its commands
     from .cli import Context
@@ -86,14 +85,10 @@ def backfill_command(
 def migrate_command(ctx: Context, target: str) -> None:
     """Copy the SQLite store (--db / STORYWEAVE_DB) into an empty PostgreSQL database: every
     table, ids and stories unchanged. Then point STORYWEAVE_DB at the URL."""
-    if not target.startswith(POSTGRES_SCHEMES):
-        raise click.ClickException(f"--to needs a postgresql:// URL, not {target!r}")
-    if ctx.settings.db.startswith(POSTGRES_SCHEMES):
-        raise click.ClickException("migrate copies a SQLite store: point --db at the SQLite file")
-    from .store.migrate import migrate_sqlite_to_postgres
+    from .store.migrate import migrate_sqlite_to_postgres  # needs the `postgres` extra
 
     try:
-        copied = migrate_sqlite_to_postgres(ctx.settings.db_path, target)
+        copied = migrate_sqlite_to_postgres(ctx.settings.db, target)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     for table, rows in copied.items():

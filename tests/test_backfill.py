@@ -11,10 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from storyweave.backfill import LocalEngine, arrival_order, backfill, prepare_batch
-from storyweave.cli import Context
+from storyweave.cli import main
 from storyweave.pipeline import Pipeline, prepare
 from storyweave.records import Article, IngestError, RawDoc
-from storyweave.scale_cli import backfill_command
 from storyweave.store import open_store
 
 from .test_store_contract import STORIES, TopicEncoder
@@ -62,7 +61,7 @@ def test_local_backfill_makes_the_stories_of_a_sequential_run_in_date_order(tmp_
 
 
 def _backfill_cli(db: Path, *args: str) -> tuple[int, list[tuple[str, list[str]]], str]:
-    result = CliRunner().invoke(backfill_command, [*args, "--json"], obj=Context(str(db)), catch_exceptions=False)
+    result = CliRunner().invoke(main, ["--db", str(db), "backfill", *args, "--json"], catch_exceptions=False)
     stories = open_store(str(db)).stories(with_articles=True)
     return result.exit_code, sorted((s.id, sorted(a.id for a in s.articles)) for s in stories), result.stderr
 

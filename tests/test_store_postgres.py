@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from storyweave.cli import Context
+from storyweave.cli import main
 from storyweave.records import Assignment
-from storyweave.scale_cli import migrate_command
 from storyweave.store import open_store
 from storyweave.store.codec import calibration_to_json, state_to_json
 
@@ -78,7 +77,7 @@ def test_migrate_copies_every_story_and_id_unchanged(tmp_path: Path, pg: str) ->
     source = tmp_path / "s.db"
     _sqlite_store_with_everything(source)
     runner = CliRunner()
-    result = runner.invoke(migrate_command, ["--to", pg], obj=Context(str(source)), catch_exceptions=False)
+    result = runner.invoke(main, ["--db", str(source), "migrate", "--to", pg], catch_exceptions=False)
     assert result.exit_code == 0 and "articles" in result.stdout
     old, new = open_store(str(source)), open_store(pg)
     assert [s.to_dict() for s in new.stories(with_articles=True)] == [s.to_dict() for s in old.stories(with_articles=True)]
@@ -100,16 +99,16 @@ def test_migrate_copies_every_story_and_id_unchanged(tmp_path: Path, pg: str) ->
     new.save(later, assignment, theirs_c, state)
     assert assignment.story_id == "st_a2"
     assert new.story_version("st_a2").startswith("3:")
-    again = runner.invoke(migrate_command, ["--to", pg], obj=Context(str(source)))
+    again = runner.invoke(main, ["--db", str(source), "migrate", "--to", pg])
     assert again.exit_code != 0 and "empty database" in again.output
 
 
 def test_migrate_refuses_what_it_cannot_copy(tmp_path: Path, pg: str) -> None:
     runner = CliRunner()
-    result = runner.invoke(migrate_command, ["--to", str(tmp_path / "other.db")], obj=Context(str(tmp_path / "s.db")))
+    result = runner.invoke(main, ["--db", str(tmp_path / "s.db"), "migrate", "--to", str(tmp_path / "other.db")])
     assert result.exit_code != 0 and "postgresql://" in result.output
-    result = runner.invoke(migrate_command, ["--to", pg], obj=Context(pg))
-    assert result.exit_code != 0 and "SQLite" in result.output
+    result = runner.invoke(main, ["--db", pg, "migrate", "--to", pg])
+    assert result.exit_code != 0 and "SQLite store" in result.output
 
 
 @pytest.mark.parametrize("url", ["postgresql://", "postgres://"])

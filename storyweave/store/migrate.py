@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 
+from . import POSTGRES_SCHEMES
 from .postgres import CLUSTERING_LOCK_KEY, PostgresStore
 from .sqlite import SQLiteStore
 
@@ -31,12 +32,17 @@ CONVERTERS: dict[tuple[str, str], Callable[[Any], Any]] = {
 
 
 def migrate_sqlite_to_postgres(source: str, target_url: str) -> dict[str, int]:
-    """Copy the SQLite store at ``source`` into the empty PostgreSQL database at ``target_url``;
-    the rows copied per table.
+    """Copy the SQLite store at ``source`` (a path or ``sqlite:///path``) into the empty
+    PostgreSQL database at ``target_url``; the rows copied per table.
 
     The source is first brought to the current schema, as any command opening it would; then it
     is read through a read-only connection.
     """
+    if not target_url.startswith(POSTGRES_SCHEMES):
+        raise ValueError(f"the copy goes to a postgresql:// URL, not {target_url!r}")
+    if "://" in source and not source.startswith("sqlite:///"):
+        raise ValueError(f"migrate copies a SQLite store (a file path), not {source!r}")
+    source = source.removeprefix("sqlite:///")
     SQLiteStore(source).close()
     target = PostgresStore(target_url)  # creates the schema
     try:
