@@ -26,6 +26,7 @@ from .ingest import read_paths, read_stream
 from .llm import ChatClient
 from .pipeline import IngestReport, Pipeline
 from .records import IngestError, RawDoc, Story
+from .scale_cli import backfill_command, migrate_command
 from .store import Store, open_store
 from .watch_cli import sources, watch
 from .web.cli import serve
@@ -358,6 +359,8 @@ def bench(ctx: Context, bench_dir: str, sizes: str, as_json: bool) -> None:
 
 main.add_command(watch)
 main.add_command(sources)
+main.add_command(backfill_command)
+main.add_command(migrate_command)
 main.add_command(serve)
 
 

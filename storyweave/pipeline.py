@@ -5,7 +5,9 @@
 :func:`prepare` runs the per-article stages (pure: a RawDoc in, an Article out); :class:`Pipeline`
 batches prepared articles through the encoder, then hands them *in arrival order* to the online
 clusterer and stores each one with its story in a single transaction. The CLI, the evaluation
-commands and the benchmarks all call this one pipeline.
+commands, the benchmarks and the backfill (whose workers prepare and encode) all call this one
+pipeline. Several pipelines may write to one store at once: each article is clustered under the
+store's clustering lock, after catching up with the stories the others stored.
 """
 
 from __future__ import annotations
@@ -122,13 +124,14 @@ class Pipeline:
                 except (ValueError, UnicodeError) as exc:
                     report.errors.append(IngestError(item.origin, str(exc)))
             self.seconds["prepare"] += time.perf_counter() - started
-            self._store_batch(articles, report)
+            self.add(articles, report)
             if on_item is not None:
                 for _ in batch:
                     on_item()
         return report
 
-    def _store_batch(self, articles: list[Article], report: IngestReport) -> None:
+    def add(self, articles: list[Article], report: IngestReport) -> None:
+        """Encode (unless already encoded), cluster and store prepared articles, in the order given."""
         clock = time.perf_counter
         started = clock()
         known = self.store.known_ids(a.id for a in articles)
@@ -142,7 +145,7 @@ class Pipeline:
             else:
                 known.add(article.id)  # the same article twice in one batch is stored once
                 fresh.append(article)
-        to_encode = [a for a in fresh if self.store.find_fingerprint(a.fingerprint) is None]
+        to_encode = [a for a in fresh if a.vector is None and self.store.find_fingerprint(a.fingerprint) is None]
         self.seconds["store"] += clock() - started
         started = clock()
         vectors = self.encoder.encode([embedding_text(a, self.embed_chars) for a in to_encode])
@@ -151,20 +154,31 @@ class Pipeline:
         self.seconds["encode"] += clock() - started
         for article in fresh:
             started = clock()
-            original = self.store.find_fingerprint(article.fingerprint)
-            if original is not None:
-                # A syndicated copy: linked to the original and its story, not a new source.
-                article.duplicate_of = original[0]
-                assignment = Assignment(article.id, original[1], "duplicate", 1.0)
-                self.store.save(article, assignment, self.clusterer, None)
-                report.duplicates += 1
-                self.seconds["store"] += clock() - started
-            else:
-                assignment, state = self.clusterer.assign(article)
-                self.seconds["cluster"] += clock() - started
-                started = clock()
-                self.store.save(article, assignment, self.clusterer, state)
-                self.seconds["store"] += clock() - started
+            with self.store.clustering_lock():
+                # Another writer (the watcher, the API, a backfill) may have stored stories, or
+                # this very article, since the batch began: catch up under the lock, then decide.
+                self.store.refresh(self.clusterer)
+                if self.store.known_ids([article.id]):
+                    report.already_stored += 1
+                    story_id = self.store.story_of(article.id)
+                    if story_id is not None:
+                        report.story_ids.append(story_id)
+                    self.seconds["store"] += clock() - started
+                    continue
+                original = self.store.find_fingerprint(article.fingerprint)
+                if original is not None:
+                    # A syndicated copy: linked to the original and its story, not a new source.
+                    article.duplicate_of = original[0]
+                    assignment = Assignment(article.id, original[1], "duplicate", 1.0)
+                    self.store.save(article, assignment, self.clusterer, None)
+                    report.duplicates += 1
+                    self.seconds["store"] += clock() - started
+                else:
+                    assignment, state = self.clusterer.assign(article)
+                    self.seconds["cluster"] += clock() - started
+                    started = clock()
+                    self.store.save(article, assignment, self.clusterer, state)
+                    self.seconds["store"] += clock() - started
             report.added += 1
             report.assignments.append(assignment)
             report.story_ids.append(assignment.story_id)

@@ -45,7 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "db",
         None,
-        "Where stories are stored: a SQLite file path or `sqlite:///path`. "
+        "Where stories are stored: a SQLite file path or `sqlite:///path`, or a PostgreSQL URL "
+        "`postgresql://user@host/db` (the `postgres` extra: several writers at once, docs/scale.md). "
         "Default: `$XDG_DATA_HOME/storyweave/storyweave.db` (`~/.local/share/...`).",
     ),
     Setting(

@@ -2,7 +2,9 @@
 
 Every article is written in one transaction together with its story's new state, the document
 frequencies and the calibration, so a process killed mid-ingest loses nothing already committed
-and never leaves a half-written story.
+and never leaves a half-written story. Several processes on one machine may write at once: the
+clustering step runs under SQLite's write lock and first catches up with the others' stories
+(:meth:`SQLiteStore.clustering_lock`, :meth:`SQLiteStore.refresh`), as on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,6 +105,27 @@ CREATE TABLE seen_items (
 ) WITHOUT ROWID;
 CREATE INDEX articles_url ON articles(url);
 """,
+    # Concurrent writers: what changed since a clusterer's last sync, stamped with the articles
+    # seq of the save that changed it; and full-text search over title and body.
+    """
+    ALTER TABLE stories ADD COLUMN updated_seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX stories_updated ON stories(updated_seq);
+    ALTER TABLE story_aliases ADD COLUMN merged_seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX story_aliases_merged ON story_aliases(merged_seq);
+    CREATE INDEX story_aliases_story ON story_aliases(story_id);
+    ALTER TABLE term_frequencies ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX term_frequencies_seq ON term_frequencies(seq);
+    CREATE VIRTUAL TABLE articles_text USING fts5(
+        title, body, content='articles', content_rowid='seq', tokenize='unicode61 remove_diacritics 0'
+    );
+    CREATE TRIGGER articles_text_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_text (rowid, title, body) VALUES (new.seq, new.title, new.body);
+    END;
+    CREATE TRIGGER articles_text_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_text (articles_text, rowid, title, body) VALUES ('delete', old.seq, old.title, old.body);
+    END;
+    INSERT INTO articles_text (articles_text) VALUES ('rebuild');
+    """,
 )
 
 
@@ -119,6 +143,12 @@ class SQLiteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        # The articles seq up to which each clusterer loaded from this store has seen the stories.
+        self._synced: weakref.WeakKeyDictionary[Clusterer, int] = weakref.WeakKeyDictionary()
+        self._locked = False
+        # The clusterer refreshed under the current clustering lock: its saves advance its sync
+        # point, since nobody else can write before the lock is released.
+        self._fresh: Clusterer | None = None
         self._migrate()
 
     def _migrate(self) -> None:
@@ -139,6 +169,54 @@ class SQLiteStore:
         with self._db:
             yield self._db
 
+    # -- concurrent writers --------------------------------------------------------------------
+    @contextmanager
+    def clustering_lock(self) -> Iterator[None]:
+        """Hold the database's write lock while the pipeline catches up (:meth:`refresh`),
+        assigns an article and saves it, so writers in other processes take turns."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self._locked = True
+        try:
+            yield
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.rollback()
+            raise
+        else:
+            if self._db.in_transaction:
+                self._db.commit()
+        finally:
+            self._locked = False
+            self._fresh = None
+
+    def refresh(self, clusterer: Clusterer) -> None:
+        """Bring a clusterer loaded from this store up to date with what other writers stored:
+        their new and changed stories, the stories they merged away, the document frequencies
+        and the calibration. Cheap when nothing changed (one index lookup)."""
+        synced = self._synced[clusterer]
+        current = self._last_seq()
+        if current > synced:
+            for row in self._db.execute("SELECT id, state FROM stories WHERE updated_seq > ?", (synced,)):
+                state = state_from_json(row["id"], row["state"])
+                clusterer.states[state.id] = state
+                clusterer.index.upsert(state.id, state.centroid(), state.keys, state.last_day)
+            for row in self._db.execute("SELECT alias FROM story_aliases WHERE merged_seq > ?", (synced,)):
+                clusterer.states.pop(row[0], None)
+                clusterer.index.remove(row[0])
+            counts = clusterer.frequencies.counts
+            for row in self._db.execute("SELECT term, documents FROM term_frequencies WHERE seq > ?", (synced,)):
+                counts[row[0]] = int(row[1])
+            values = {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM clusterer")}
+            clusterer.frequencies.documents = int(values.get("documents", "0"))
+            if "calibration" in values:
+                clusterer.calibration = calibration_from_json(values["calibration"])
+            self._synced[clusterer] = current
+        if self._locked:
+            self._fresh = clusterer
+
+    def _last_seq(self) -> int:
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0])
+
     # -- writing -------------------------------------------------------------------------------
     def known_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(ids)
@@ -158,22 +236,24 @@ class SQLiteStore:
         return None if row is None else (row["id"], row["story_id"])
 
     def save(self, article: Article, assignment: Assignment, clusterer: Clusterer, state: StoryState | None) -> None:
-        """Store one article and everything its assignment changed, atomically."""
+        """Store one article and everything its assignment changed, atomically.
+
+        The article row goes first (its story row follows within the transaction: the foreign
+        keys are deferred), so its ``seq`` stamps everything this save changes, and a new story's
+        creation order is that ``seq``: "older" means older across all writers. An article
+        another writer already stored is left as it is, and nothing else is written.
+        """
         now = _now()
         vector = None if article.vector is None else article.vector.astype("float32").tobytes()
         with self._db as db:
-            if state is not None:
-                db.execute(
-                    "INSERT INTO stories (id, created_at, updated_at, state) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, state = excluded.state",
-                    (state.id, now, now, state_to_json(state)),
-                )
-            else:
-                db.execute("UPDATE stories SET updated_at = ? WHERE id = ?", (now, assignment.story_id))
-            db.execute(
+            if not db.in_transaction:
+                db.execute("BEGIN IMMEDIATE")
+            db.execute("PRAGMA defer_foreign_keys = ON")
+            row = db.execute(
                 "INSERT INTO articles (id, fingerprint, origin, source, url, title, body, language, published,"
                 " published_precision, published_origin, ingested_at, duplicate_of, story_id, decision, score,"
-                " name_keys, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " name_keys, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (id) DO NOTHING RETURNING seq",
                 (
                     article.id,
                     article.fingerprint,
@@ -194,34 +274,58 @@ class SQLiteStore:
                     json.dumps(list(article.name_keys), ensure_ascii=False),
                     vector,
                 ),
-            )
+            ).fetchone()
+            if row is None:
+                return
+            seq = int(row[0])
+            if state is not None:
+                if assignment.decision == "new":
+                    state.created = seq
+                db.execute(
+                    "INSERT INTO stories (id, created_at, updated_at, state, updated_seq) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, state = excluded.state, "
+                    "updated_seq = excluded.updated_seq",
+                    (state.id, now, now, state_to_json(state), seq),
+                )
+            else:
+                db.execute("UPDATE stories SET updated_at = ? WHERE id = ?", (now, assignment.story_id))
             for merged in assignment.merged:
                 # The younger story's articles and aliases move to the older one, which keeps its id.
                 db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (assignment.story_id, merged))
                 db.execute("UPDATE story_aliases SET story_id = ? WHERE story_id = ?", (assignment.story_id, merged))
-                db.execute("INSERT OR REPLACE INTO story_aliases (alias, story_id) VALUES (?, ?)", (merged, assignment.story_id))
+                db.execute(
+                    "INSERT OR REPLACE INTO story_aliases (alias, story_id, merged_seq) VALUES (?, ?, ?)",
+                    (merged, assignment.story_id, seq),
+                )
                 db.execute("DELETE FROM story_analysis WHERE story_id = ?", (merged,))
                 db.execute("DELETE FROM stories WHERE id = ?", (merged,))
             if state is not None:
                 changed = clusterer.frequencies.pending()
                 db.executemany(
-                    "INSERT INTO term_frequencies (term, documents) VALUES (?, ?) "
-                    "ON CONFLICT(term) DO UPDATE SET documents = excluded.documents",
-                    changed,
+                    "INSERT INTO term_frequencies (term, documents, seq) VALUES (?, ?, ?) "
+                    "ON CONFLICT(term) DO UPDATE SET documents = excluded.documents, seq = excluded.seq",
+                    [(term, documents, seq) for term, documents in changed],
                 )
                 db.execute(
                     "INSERT OR REPLACE INTO clusterer (key, value) VALUES ('calibration', ?), ('documents', ?)",
                     (calibration_to_json(clusterer.calibration), str(clusterer.frequencies.documents)),
                 )
+        if self._fresh is clusterer:
+            self._synced[clusterer] = seq
 
     # -- reading -------------------------------------------------------------------------------
     def load_clusterer(self) -> Clusterer:
+        """The clusterer as stored, with its sync point for :meth:`refresh` (read first: what
+        changes while the rest is read is applied again by the next refresh, harmlessly)."""
+        synced = self._last_seq()
         values = {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM clusterer")}
         counts = {r[0]: int(r[1]) for r in self._db.execute("SELECT term, documents FROM term_frequencies")}
         frequencies = DocumentFrequencies(counts, int(values.get("documents", "0")))
         calibration = calibration_from_json(values["calibration"]) if "calibration" in values else None
         states = (state_from_json(r["id"], r["state"]) for r in self._db.execute("SELECT id, state FROM stories"))
-        return Clusterer(states, calibration, frequencies)
+        clusterer = Clusterer(states, calibration, frequencies)
+        self._synced[clusterer] = synced
+        return clusterer
 
     def resolve(self, story_id: str) -> str | None:
         """A story id as given, or the id of the story it was merged into; prefixes accepted."""
@@ -268,6 +372,19 @@ class SQLiteStore:
 
     def article_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def search_text(self, query: str, limit: int = 20) -> list[str]:
+        """Ids of the articles containing every word of the query, best match first."""
+        # Each word quoted, so the query's own punctuation is never read as FTS5 syntax.
+        words = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+        if not words:
+            return []
+        rows = self._db.execute(
+            "SELECT a.id FROM articles_text JOIN articles a ON a.seq = articles_text.rowid "
+            "WHERE articles_text MATCH ? ORDER BY articles_text.rank, a.seq LIMIT ?",
+            (words, limit),
+        )
+        return [r[0] for r in rows]
 
     def stories(self, *, limit: int | None = None, offset: int = 0, with_articles: bool = False) -> list[Story]:
         """Stories, newest activity first."""
