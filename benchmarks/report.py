@@ -153,6 +153,10 @@ def main() -> None:
     out += mix_section(json.loads(mixed.stdout), f"python benchmarks/mix.py {bench}")
     results, shown = run(["bench", str(bench), "--sizes", args.sizes])
     out += speed_section(results, shown)
+    # Ray backfill against the sequential run (equivalence, speed, cluster-size estimate): the
+    # script prints its own Markdown section.
+    scale = subprocess.run([sys.executable, "benchmarks/scale.py", "--bench", str(bench)], check=True, capture_output=True, text=True, cwd=ROOT)
+    out += ["## Scale-out", "", scale.stdout.replace("## Measured", "### Measured").strip(), ""]
     Path(args.output).write_text("\n".join(out) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
 
