@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from ..cluster import Calibration, StoryState
+from ..cluster import Calibration, Clusterer, DocumentFrequencies, StoryState
+from ..records import Article, Story
 
-__all__ = ["calibration_from_json", "calibration_to_json", "state_from_json", "state_to_json", "vector_from_bytes"]
+__all__ = [
+    "apply_changes",
+    "clusterer_from_rows",
+    "story_from_members","calibration_from_json", "calibration_to_json", "state_from_json", "state_to_json", "vector_from_bytes"]
 
 
 def _vec_to_text(vec: np.ndarray) -> str:
@@ -61,3 +67,65 @@ def calibration_to_json(calibration: Calibration) -> str:
 
 def calibration_from_json(text: str) -> Calibration:
     return Calibration({k: [int(c) for c in v] for k, v in json.loads(text).items()})
+
+
+# --- What both stores build from their rows (the SQL differs; the records do not) ---------------
+
+
+def clusterer_from_rows(
+    values: Mapping[str, str], counts: dict[str, int], states: Iterable[StoryState]
+) -> Clusterer:
+    """A clusterer from the stored key/values (documents, calibration), term counts and states."""
+    frequencies = DocumentFrequencies(counts, int(values.get("documents", "0")))
+    calibration = calibration_from_json(values["calibration"]) if "calibration" in values else None
+    return Clusterer(states, calibration, frequencies)
+
+
+def apply_changes(
+    clusterer: Clusterer,
+    states: Iterable[StoryState],
+    merged_away: Iterable[str],
+    counts: Iterable[tuple[str, int]],
+    values: Mapping[str, str],
+) -> None:
+    """Bring a clusterer up to date with what other writers stored: their new and changed
+    stories, the stories they merged away, the document frequencies and the calibration."""
+    for state in states:
+        clusterer.states[state.id] = state
+        clusterer.index.upsert(state.id, state.centroid(), state.keys, state.last_day)
+    for alias in merged_away:
+        clusterer.states.pop(alias, None)
+        clusterer.index.remove(alias)
+    for term, documents in counts:
+        clusterer.frequencies.counts[term] = int(documents)
+    clusterer.frequencies.documents = int(values.get("documents", "0"))
+    if "calibration" in values:
+        clusterer.calibration = calibration_from_json(values["calibration"])
+
+
+def story_from_members(
+    story_id: str,
+    members: list[Article],
+    created: dt.datetime,
+    updated: dt.datetime,
+    merged: list[str],
+    with_articles: bool,
+) -> Story:
+    """The Story record: size counts originals (syndicated copies add no information), the title
+    is the earliest-ingested article's title, else the first line of the first body."""
+    originals = [a for a in members if a.duplicate_of is None]
+    dates = [str(a.published) for a in members if a.published.value is not None]
+    titled = next((a for a in sorted(members, key=lambda a: a.ingested_at) if a.title), None)
+    title = titled.title if titled else (members[0].body.split("\n", 1)[0][:120] if members else "")
+    return Story(
+        id=story_id,
+        title=title,
+        size=len(originals),
+        languages=sorted({a.language for a in members}),
+        first_published=min(dates) if dates else None,
+        last_published=max(dates) if dates else None,
+        created_at=created,
+        updated_at=updated,
+        merged_ids=merged,
+        articles=members if with_articles else [],
+    )

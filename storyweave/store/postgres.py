@@ -21,9 +21,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..cluster import Clusterer, DocumentFrequencies, StoryState
+from ..cluster import Clusterer, StoryState
 from ..records import Article, Assignment, DatePrecision, PublishedDate, Story
-from .codec import calibration_from_json, calibration_to_json, state_from_json, state_to_json, vector_from_bytes
+from .codec import (
+    apply_changes,
+    calibration_to_json,
+    clusterer_from_rows,
+    state_from_json,
+    state_to_json,
+    story_from_members,
+    vector_from_bytes,
+)
 
 try:
     import psycopg
@@ -206,22 +214,13 @@ class PostgresStore:
         synced = self._synced[clusterer]
         current = self._last_seq()
         if current > synced:
-            for story_id, text in self._db.execute("SELECT id, state FROM stories WHERE updated_seq > %s", (synced,)):
-                state = state_from_json(story_id, text)
-                clusterer.states[story_id] = state
-                clusterer.index.upsert(story_id, state.centroid(), state.keys, state.last_day)
-            for (alias,) in self._db.execute("SELECT alias FROM story_aliases WHERE merged_seq > %s", (synced,)):
-                clusterer.states.pop(alias, None)
-                clusterer.index.remove(alias)
-            counts = clusterer.frequencies.counts
-            for term, documents in self._db.execute(
-                "SELECT term, documents FROM term_frequencies WHERE seq > %s", (synced,)
-            ):
-                counts[term] = documents
-            values: dict[str, str] = dict(self._db.execute("SELECT key, value FROM clusterer").fetchall())
-            clusterer.frequencies.documents = int(values.get("documents", "0"))
-            if "calibration" in values:
-                clusterer.calibration = calibration_from_json(values["calibration"])
+            apply_changes(
+                clusterer,
+                [state_from_json(i, t) for i, t in self._db.execute("SELECT id, state FROM stories WHERE updated_seq > %s", (synced,))],
+                [r[0] for r in self._db.execute("SELECT alias FROM story_aliases WHERE merged_seq > %s", (synced,))],
+                self._db.execute("SELECT term, documents FROM term_frequencies WHERE seq > %s", (synced,)).fetchall(),
+                dict(self._db.execute("SELECT key, value FROM clusterer").fetchall()),
+            )
             self._synced[clusterer] = current
         if self._locked:
             self._fresh = clusterer
@@ -335,9 +334,7 @@ class PostgresStore:
             values: dict[str, str] = dict(self._db.execute("SELECT key, value FROM clusterer").fetchall())
             counts: dict[str, int] = dict(self._db.execute("SELECT term, documents FROM term_frequencies").fetchall())
             states = [state_from_json(i, text) for i, text in self._db.execute("SELECT id, state FROM stories")]
-        frequencies = DocumentFrequencies(counts, int(values.get("documents", "0")))
-        calibration = calibration_from_json(values["calibration"]) if "calibration" in values else None
-        clusterer = Clusterer(states, calibration, frequencies)
+        clusterer = clusterer_from_rows(values, counts, states)
         self._synced[clusterer] = synced
         return clusterer
 
@@ -421,24 +418,8 @@ class PostgresStore:
         return [_article(r) for r in rows]
 
     def _story(self, story_id: str, created: dt.datetime, updated: dt.datetime, with_articles: bool) -> Story:
-        members = self.articles(story_id)
-        originals = [a for a in members if a.duplicate_of is None]
-        dates = [str(a.published) for a in members if a.published.value is not None]
-        titled = next((a for a in sorted(members, key=lambda a: a.ingested_at) if a.title), None)
-        title = titled.title if titled else (members[0].body.split("\n", 1)[0][:120] if members else "")
         merged = [r[0] for r in self._db.execute("SELECT alias FROM story_aliases WHERE story_id = %s", (story_id,))]
-        return Story(
-            id=story_id,
-            title=title,
-            size=len(originals),
-            languages=sorted({a.language for a in members}),
-            first_published=min(dates) if dates else None,
-            last_published=max(dates) if dates else None,
-            created_at=created,
-            updated_at=updated,
-            merged_ids=merged,
-            articles=members if with_articles else [],
-        )
+        return story_from_members(story_id, self.articles(story_id), created, updated, merged, with_articles)
 
 
 def _article(row: dict[str, Any]) -> Article:

@@ -18,9 +18,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..cluster import Clusterer, DocumentFrequencies, StoryState
+from ..cluster import Clusterer, StoryState
 from ..records import Article, Assignment, DatePrecision, PublishedDate, Story
-from .codec import calibration_from_json, calibration_to_json, state_from_json, state_to_json, vector_from_bytes
+from .codec import (
+    apply_changes,
+    calibration_to_json,
+    clusterer_from_rows,
+    state_from_json,
+    state_to_json,
+    story_from_members,
+    vector_from_bytes,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -196,20 +204,13 @@ class SQLiteStore:
         synced = self._synced[clusterer]
         current = self._last_seq()
         if current > synced:
-            for row in self._db.execute("SELECT id, state FROM stories WHERE updated_seq > ?", (synced,)):
-                state = state_from_json(row["id"], row["state"])
-                clusterer.states[state.id] = state
-                clusterer.index.upsert(state.id, state.centroid(), state.keys, state.last_day)
-            for row in self._db.execute("SELECT alias FROM story_aliases WHERE merged_seq > ?", (synced,)):
-                clusterer.states.pop(row[0], None)
-                clusterer.index.remove(row[0])
-            counts = clusterer.frequencies.counts
-            for row in self._db.execute("SELECT term, documents FROM term_frequencies WHERE seq > ?", (synced,)):
-                counts[row[0]] = int(row[1])
-            values = {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM clusterer")}
-            clusterer.frequencies.documents = int(values.get("documents", "0"))
-            if "calibration" in values:
-                clusterer.calibration = calibration_from_json(values["calibration"])
+            apply_changes(
+                clusterer,
+                [state_from_json(r["id"], r["state"]) for r in self._db.execute("SELECT id, state FROM stories WHERE updated_seq > ?", (synced,))],
+                [r[0] for r in self._db.execute("SELECT alias FROM story_aliases WHERE merged_seq > ?", (synced,))],
+                self._db.execute("SELECT term, documents FROM term_frequencies WHERE seq > ?", (synced,)).fetchall(),
+                {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM clusterer")},
+            )
             self._synced[clusterer] = current
         if self._locked:
             self._fresh = clusterer
@@ -320,10 +321,8 @@ class SQLiteStore:
         synced = self._last_seq()
         values = {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM clusterer")}
         counts = {r[0]: int(r[1]) for r in self._db.execute("SELECT term, documents FROM term_frequencies")}
-        frequencies = DocumentFrequencies(counts, int(values.get("documents", "0")))
-        calibration = calibration_from_json(values["calibration"]) if "calibration" in values else None
         states = (state_from_json(r["id"], r["state"]) for r in self._db.execute("SELECT id, state FROM stories"))
-        clusterer = Clusterer(states, calibration, frequencies)
+        clusterer = clusterer_from_rows(values, counts, states)
         self._synced[clusterer] = synced
         return clusterer
 
@@ -409,23 +408,14 @@ class SQLiteStore:
         return [_article(r) for r in rows]
 
     def _story(self, row: sqlite3.Row, with_articles: bool) -> Story:
-        members = self.articles(row["id"])
-        originals = [a for a in members if a.duplicate_of is None]
-        dates = [str(a.published) for a in members if a.published.value is not None]
-        titled = next((a for a in sorted(members, key=lambda a: a.ingested_at) if a.title), None)
-        title = titled.title if titled else (members[0].body.split("\n", 1)[0][:120] if members else "")
         merged = [r[0] for r in self._db.execute("SELECT alias FROM story_aliases WHERE story_id = ?", (row["id"],))]
-        return Story(
-            id=row["id"],
-            title=title,
-            size=len(originals),
-            languages=sorted({a.language for a in members}),
-            first_published=min(dates) if dates else None,
-            last_published=max(dates) if dates else None,
-            created_at=dt.datetime.fromisoformat(row["created_at"]),
-            updated_at=dt.datetime.fromisoformat(row["updated_at"]),
-            merged_ids=merged,
-            articles=members if with_articles else [],
+        return story_from_members(
+            row["id"],
+            self.articles(row["id"]),
+            dt.datetime.fromisoformat(row["created_at"]),
+            dt.datetime.fromisoformat(row["updated_at"]),
+            merged,
+            with_articles,
         )
 
 
