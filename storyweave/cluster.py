@@ -277,6 +277,7 @@ class Clusterer:
             self.index.upsert(state.id, state.centroid(), state.keys, state.last_day)
         self._next_created = max((s.created for s in self.states.values()), default=0) + 1
         self._masses: dict[str, tuple[int, float]] = {}  # story id -> (size, name mass)
+        self._forget_inactive()
 
     # -- features ------------------------------------------------------------------------------
     def weights(self, terms: Counter[str]) -> dict[str, float]:
@@ -349,15 +350,21 @@ class Clusterer:
                 best_id, best_score = story_id, value
         return best_id, best_score
 
+    def learn_frequencies(self, article: Article) -> Counter[str]:
+        """Count the article's terms and name keys into the document frequencies that weigh
+        them; returns its term counts."""
+        terms = article_terms(f"{article.title}\n{article.body}")
+        self.frequencies.add(set(terms) | {"k:" + key for key in article.name_keys})
+        return terms
+
     # -- the decision --------------------------------------------------------------------------
     def assign(self, article: Article) -> tuple[Assignment, StoryState]:
         """Join the best-scoring candidate story if its log-odds are >= 0, else start a story;
         then merge the touched story with others while their log-odds are >= 0."""
         if article.vector is None:
             raise ValueError(f"article {article.id} has no vector; encode before clustering")
-        terms = article_terms(f"{article.title}\n{article.body}")
         self._learn_background(article)
-        self.frequencies.add(set(terms) | {"k:" + key for key in article.name_keys})
+        terms = self.learn_frequencies(article)
         single = StoryState(id="st_" + article.id[:16])
         single.add(article, self.weights(terms))
         best_id, best_score = self._best(single)
@@ -375,6 +382,7 @@ class Clusterer:
         merged: list[str] = []
         if decision == "join":
             state, merged = self._merge_from(state)
+        self._forget_inactive()
         return Assignment(article.id, state.id, decision, float(best_score), tuple(merged)), state
 
     def _merge_from(self, state: StoryState) -> tuple[StoryState, list[str]]:
@@ -394,6 +402,13 @@ class Clusterer:
             state = older
             self.index.upsert(state.id, state.centroid(), younger.keys, state.last_day)
         return state, merged
+
+    def _forget_inactive(self) -> None:
+        """Stories out of the activity window can no longer be candidates: forgetting their
+        states keeps memory flat as the archive grows (the store keeps them)."""
+        for story_id in self.index.take_evicted():
+            self.states.pop(story_id, None)
+            self._masses.pop(story_id, None)
 
     def pair_score(self, a: Article, b: Article) -> float:
         """Log-odds that two articles tell one story, each taken as a one-article story."""

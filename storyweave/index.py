@@ -37,6 +37,7 @@ class CandidateIndex:
         self._last_day = np.zeros(0, dtype=np.float64)  # NaN where the story is undated
         self._postings: dict[str, list[str]] = {}
         self._newest_day: int | None = None
+        self._evicted: list[str] = []  # dropped since the last take_evicted()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -96,6 +97,7 @@ class CandidateIndex:
         if int(stale.sum()) < max(64, n // 4):
             return
         keep = np.flatnonzero(~stale)
+        self._evicted.extend(self.ids[i] for i in np.flatnonzero(stale))
         self._matrix = self._matrix[keep].copy()
         self._last_day = self._last_day[keep].copy()
         self.ids = [self.ids[i] for i in keep]
@@ -106,6 +108,12 @@ class CandidateIndex:
                 self._postings[key] = alive
             else:
                 del self._postings[key]
+
+    def take_evicted(self) -> list[str]:
+        """The stories that fell out of the window since the last call, so that their owner can
+        forget them too (they stay in the store)."""
+        evicted, self._evicted = self._evicted, []
+        return evicted
 
     def candidates(self, vector: np.ndarray, keys: Iterable[str], day: int | None) -> list[str]:
         """Active stories near the vector, plus those sharing a name key; nearest first."""

@@ -287,25 +287,44 @@ def _is_arabic(ch: str) -> bool:
     return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufefc"
 
 
+def _letter_class() -> str:
+    """A regular-expression class of letters and combining marks, as :func:`_is_letter` judges
+    them (``re`` has no \\p{L} or \\p{M}): ``[^\\W\\d_]`` less the numerals it also matches
+    (², ½, Ⅻ), or a mark of the Basic Multilingual Plane."""
+    word = re.compile(r"[^\W\d_]")
+    marks: list[tuple[int, int]] = []
+    numerals: list[tuple[int, int]] = []
+    for code in range(0x80, 0x10000):
+        ch = chr(code)
+        kind = marks if unicodedata.category(ch).startswith("M") else numerals if word.match(ch) and not ch.isalpha() else None
+        if kind is None:
+            continue
+        if kind and kind[-1][1] == code - 1:
+            kind[-1] = (kind[-1][0], code)
+        else:
+            kind.append((code, code))
+
+    def ranges(spans: list[tuple[int, int]]) -> str:
+        return "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in spans)
+
+    return f"(?:(?![{ranges(numerals)}])[^\\W\\d_]|[{ranges(marks)}])"
+
+
+_LETTER = _letter_class()
+# A word: letters and marks, with single joiners between letters (one pass of the C regex engine
+# instead of a Python loop per character: the tokeniser was a fifth of the cost of preparing).
+_WORD = re.compile(f"{_LETTER}+(?:[{re.escape(''.join(sorted(_JOINERS)))}]{_LETTER}+)*")
+
+
 def _tokens(text: str) -> list[_Token]:
     """Words: runs of letters and combining marks, with single joiners between letters."""
-    out: list[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        if not _is_letter(text[i]):
-            i += 1
-            continue
-        start = i
-        while i < n and (
-            _is_letter(text[i]) or (text[i] in _JOINERS and i + 1 < n and _is_letter(text[i + 1]))
-        ):
-            i += 1
-        out.append(_Token(text[start:i], start, i))
-    return out
+    return [_Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
 def _is_cased(token: _Token) -> bool:
-    first = next((ch for ch in token.text if ch.isalpha()), "")
+    first = token.text[0]
+    if not first.isalpha():  # a word may open with a combining mark
+        first = next((ch for ch in token.text if ch.isalpha()), "")
     return first.isupper() or first.islower() or first.istitle()
 
 
@@ -501,12 +520,21 @@ def _is_sentence_start(text: str, start: int) -> bool:
     return not (len(before) == 1 and before.isupper()) and before.casefold() not in _ABBREVIATIONS
 
 
+# A word with no hyphen or apostrophe in it: nothing for _trim_cased to cut.
+_PLAIN_WORD = re.compile(f"[^{re.escape(''.join(sorted(_JOINERS)))}]+")
+
+
 def _cased_words(text: str, tokens: Sequence[_Token]) -> list[_Word]:
     newlines = [i for i, ch in enumerate(text) if ch == "\n"]
     lines = [bisect.bisect(newlines, t.start) for t in tokens]
     headline_lines = _title_case_lines(text, tokens, lines)
     words: list[_Word] = []
     for token, line in zip(tokens, lines, strict=True):
+        if token.text.islower() and _PLAIN_WORD.fullmatch(token.text):
+            # Most words: lower case, nothing to trim, and whether they open a sentence
+            # matters only for capitalised words.
+            words.append(_Word(token.text, token.start, token.end, "lower", False, line in headline_lines, token.text.casefold()))
+            continue
         start, end = _trim_cased(token)
         piece = text[start:end]
         letters = [ch for ch in piece if ch.isalpha()]
@@ -585,6 +613,11 @@ def _cased_names(text: str, tokens: Sequence[_Token], language: str) -> list[Nam
     words = _cased_words(text, tokens)
     lower = {w.fold for w in words if w.kind == "lower"}
     used_as_name = {w.fold for w in words if w.kind == "cap" and not (w.initial or w.headline)}
+    # _same_stem needs a shared prefix of STEM_PREFIX_MIN letters: compare within those buckets
+    # only (articles with hundreds of capitalised words made this quadratic).
+    by_prefix: dict[str, list[str]] = {}
+    for fold in used_as_name:
+        by_prefix.setdefault(fold[:STEM_PREFIX_MIN], []).append(fold)
     particles = _PARTICLES.get(language, _DEFAULT_PARTICLES)
     calendar = _calendar_words(language)
     openers = _OPENERS.get(language, frozenset())
@@ -594,7 +627,9 @@ def _cased_names(text: str, tokens: Sequence[_Token], language: str) -> list[Nam
         (in some inflection) and never written in lower case."""
         if word.fold in lower:
             return False
-        return word.fold in used_as_name or any(_same_stem(word.fold, other) for other in used_as_name)
+        return word.fold in used_as_name or any(
+            _same_stem(word.fold, other) for other in by_prefix.get(word.fold[:STEM_PREFIX_MIN], ())
+        )
 
     def is_cap(word: _Word) -> bool:
         """A capitalised word that may be a name: in a title-case headline, only with evidence."""

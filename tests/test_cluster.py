@@ -128,3 +128,15 @@ def test_a_story_developing_over_a_week_stays_one_story() -> None:
     follow_up = article("en3", unit(5, noise_from=1, noise=0.15), day=DAY + dt.timedelta(8), keys=("km jng n", "btn"))
     assignment, _ = clusterer.assign(follow_up)
     assert assignment.story_id == ids[12]
+
+
+def test_clusterer_forgets_stories_that_leave_the_activity_window() -> None:
+    # Memory must stay flat as the archive grows: a year of daily stories leaves in memory only
+    # those of about the last window (eviction is amortised, hence the slack), the rest are
+    # left to the store.
+    clusterer = Clusterer()
+    for i in range(365):
+        clusterer.assign(article(f"d{i}", unit(1000 + i), day=DAY + dt.timedelta(i)))
+    assert len(clusterer.states) < 2 * ACTIVE_WINDOW_DAYS + 64
+    assert f"st_d{364}" in clusterer.states and "st_d0" not in clusterer.states
+    assert set(clusterer.states) == set(clusterer.index.ids)

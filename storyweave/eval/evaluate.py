@@ -2,8 +2,8 @@
 
 Clustering benchmarks (ECB+, Miranda) stream their documents through :class:`Pipeline` into a
 throw-away store, exactly as ``storyweave ingest`` would, and score the stories it makes. The pair
-benchmark (SemEval-2022 Task 8) scores each pair with the clusterer's own log-odds and its own
-join/new decision. Baselines are computed beside every figure from the same documents.
+benchmark (SemEval-2022 Task 8) scores each pair with the clusterer's own log-odds (as a
+probability) and its own join/new decision. Baselines are computed beside every figure from the same documents.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cluster import Clusterer, article_terms
+from ..cluster import Clusterer
 from ..encode import EMBED_CHARS, Encoder, embedding_text
 from ..pipeline import Pipeline, prepare
 from ..records import Article, RawDoc
@@ -144,21 +144,26 @@ def evaluate_pairs(
     # of unrelated articles per language pair (random pairs across the file are unrelated).
     clusterer = Clusterer()
     for article in articles:
-        clusterer.frequencies.add(set(article_terms(article.body)) | {"k:" + k for k in article.name_keys})
+        clusterer.learn_frequencies(article)
     rng = random.Random(0)
     for article in articles:
         for other in rng.sample(articles, min(PAIR_BACKGROUND_SAMPLES, len(articles))):
             if other is not article:
                 cosine = float(np.dot(article.vector, other.vector))
                 clusterer.calibration.observe(article.language, other.language, cosine)
-    scores = np.array(
+    # The similarity reported is the probability that the two are one story (the logistic of
+    # the clusterer's log-odds): bounded like the 1-4 scale it is compared with, where the raw
+    # log-odds run far into the negatives for unrelated pairs (Pearson 0.719 against 0.706 on
+    # the dev pairs; rank measures are unchanged). An article with no text left is unrelated.
+    log_odds = np.array(
         [clusterer.pair_score(a, b) if a is not None and b is not None else -20.0 for a, b in prepared]
     )
+    scores = 1.0 / (1.0 + np.exp(-log_odds))
     target = -np.array([p.overall for p in pairs])
     result: dict[str, Any] = {"pairs": len(pairs), "storyweave": _pair_figures(scores, pairs, target)}
     clear = [i for i, p in enumerate(pairs) if p.overall <= SAME_STORY_MAX or p.overall >= DIFFERENT_STORY_MIN]
     result["storyweave"]["join_accuracy"] = float(
-        np.mean([(scores[i] >= 0.0) == (pairs[i].overall <= SAME_STORY_MAX) for i in clear])
+        np.mean([(log_odds[i] >= 0.0) == (pairs[i].overall <= SAME_STORY_MAX) for i in clear])
     )
     result["per_language_pair"] = {}
     by_lang: dict[str, list[int]] = defaultdict(list)
