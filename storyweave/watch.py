@@ -12,8 +12,9 @@ and sleeps until the soonest host or source is ready. A slow host only delays it
 failing source is polled less and less often (``interval × 2^failures``, capped), so neither holds
 up the others.
 
-Everything needed to resume lives in the store (the `sources` and `seen_items` tables): each source's schedule, failures,
-status and conditional-GET validators, and each item URL already handled. A poll's validators and
+Everything needed to resume lives in the store (its `sources` and `seen_items` tables, reached
+through the store's methods, so the watcher runs on SQLite and PostgreSQL alike): each source's
+schedule, failures, status and conditional-GET validators, and each item URL already handled. A poll's validators and
 next poll time are written only once all its items are stored, so a process stopped mid-poll
 polls that source again on restart, gets the whole feed (not a 304) and skips what it had already
 stored: nothing lost, nothing twice.
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +50,7 @@ from .feeds import (
 from .fetch import Fetcher, FetchError, Stopped, redact
 from .ingest.html import html_to_text
 from .records import IngestError, RawDoc
+from .store import SOURCE_COLUMNS, SeenItem
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -67,9 +68,6 @@ __all__ = [
 ]
 
 LOGGER = logging.getLogger(__name__)
-
-# The store tables this module needs (to become a store migration; idempotent until then).
-
 
 # Polling. Fifteen minutes is what news aggregators use for a feed; under a minute is impolite.
 # A failing source waits interval × 2^failures, at most a day (or its interval, if longer), so a
@@ -190,43 +188,28 @@ def add_source(store: Store, url: str, interval: float | None = None) -> Source:
         raise ValueError(f"{redact(url)}: not an http or https URL")
     if interval is not None and interval < MIN_INTERVAL_SECONDS:
         raise ValueError(f"interval {interval:g} s is under the {MIN_INTERVAL_SECONDS:g} s minimum")
-    url = normalise_url(url)
-    with store.transaction() as db:
-        db.execute(
-            "INSERT INTO sources (url, interval, added_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(url) DO UPDATE SET parent = NULL, interval = coalesce(?, interval)",
-            (url, interval or DEFAULT_INTERVAL_SECONDS, _iso(time.time()), interval),
-        )
-    found = _source(store, url)
-    assert found is not None
-    return found
+    row = store.add_source(
+        normalise_url(url), interval, default_interval=DEFAULT_INTERVAL_SECONDS, added_at=_iso(time.time())
+    )
+    return _row_source(row)
 
 
 def remove_source(store: Store, url: str) -> bool:
     """Remove a source and the sources it listed; True if it was there."""
-    with store.transaction() as db:
-        return db.execute("DELETE FROM sources WHERE url = ?", (normalise_url(url),)).rowcount > 0
+    return store.remove_source(normalise_url(url))
 
 
 def list_sources(store: Store) -> list[Source]:
     """Every source, listed ones right after the list that holds them."""
-    rows = store._db.execute(
-        "SELECT s.* FROM sources s ORDER BY coalesce(s.parent, s.url), s.parent IS NOT NULL, s.url"
-    ).fetchall()
-    return [_row_source(r) for r in rows]
+    return [_row_source(r) for r in store.sources()]
 
 
-def _source(store: Store, url: str) -> Source | None:
-    row = store._db.execute("SELECT * FROM sources WHERE url = ?", (url,)).fetchone()
-    return None if row is None else _row_source(row)
-
-
-def _row_source(row: sqlite3.Row) -> Source:
-    return Source(**{name: row[name] for name in Source.__dataclass_fields__})
+def _row_source(row: dict[str, Any]) -> Source:
+    return Source(**{name: row[name] for name in SOURCE_COLUMNS})
 
 
 def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
 
 
 def _timestamp(iso: str | None) -> float:
@@ -295,10 +278,7 @@ class Watcher:
         return False
 
     def _due(self, once: bool, polled: set[str]) -> list[Source]:
-        rows = self.store._db.execute(
-            "SELECT * FROM sources WHERE ? OR next_poll IS NULL OR next_poll <= ? ORDER BY next_poll IS NOT NULL, next_poll",
-            (once, _iso(time.time())),
-        ).fetchall()
+        rows = self.store.due_sources(_iso(time.time()), every=once)
         return [s for s in map(_row_source, rows) if s.url not in self._polls and not (once and s.url in polled)]
 
     def _idle_seconds(self, once: bool, polled: set[str]) -> float:
@@ -306,11 +286,9 @@ class Watcher:
         waits = [self.fetcher.host_ready_at(t.url) - now for t in self._tasks]
         waits += [self.fetcher.host_ready_at(s.url) - now for s in self._due(once, polled)]
         if not once:
-            row = self.store._db.execute(
-                "SELECT min(next_poll) FROM sources WHERE next_poll > ?", (_iso(time.time()),)
-            ).fetchone()
-            if row[0] is not None:
-                waits.append(_timestamp(row[0]) - time.time())
+            soonest = self.store.next_poll_after(_iso(time.time()))
+            if soonest is not None:
+                waits.append(_timestamp(soonest) - time.time())
         return min(max(min(waits, default=MAX_IDLE_SECONDS), MIN_IDLE_SECONDS), MAX_IDLE_SECONDS)
 
     # -- sources ---------------------------------------------------------------------------------
@@ -368,23 +346,11 @@ class Watcher:
             LOGGER.warning("%s: lists sources but was itself listed; not followed further", redact(parent.url))
             return
         urls = list(dict.fromkeys(normalise_url(u) for u in listed if normalise_url(u) != parent.url))
-        now = _iso(time.time())
-        with self.store.transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO sources (url, parent, interval, added_at) VALUES (?, ?, ?, ?)",
-                [(u, parent.url, parent.interval, now) for u in urls],
-            )
-            kept = set(urls)
-            gone = [r[0] for r in db.execute("SELECT url FROM sources WHERE parent = ?", (parent.url,)) if r[0] not in kept]
-            db.executemany("DELETE FROM sources WHERE url = ?", [(u,) for u in gone])
+        self.store.sync_listed_sources(parent.url, urls, parent.interval, _iso(time.time()))
 
     def _polled(self, source: Source, kind: str) -> None:
         now = _iso(time.time())
-        with self.store.transaction() as db:
-            db.execute(
-                "UPDATE sources SET kind = ?, failures = 0, last_poll = ?, last_success = ? WHERE url = ?",
-                (kind, now, now, source.url),
-            )
+        self.store.update_source(source.url, kind=kind, failures=0, last_poll=now, last_success=now)
 
     def _failed(self, source: Source, error: FetchError | FeedError) -> None:
         self.report.failed_polls += 1
@@ -394,22 +360,19 @@ class Watcher:
         if isinstance(error, FetchError) and error.retry_after:
             delay = max(delay, min(error.retry_after, MAX_BACKOFF_SECONDS))
         LOGGER.warning("%s (failure %d; next poll in %.0f s)", error, failures, delay)
-        with self.store.transaction() as db:
-            db.execute(
-                "UPDATE sources SET failures = ?, last_poll = ?, last_error = ?, last_error_at = ?, next_poll = ? WHERE url = ?",
-                (failures, _iso(now), str(error), _iso(now), _iso(now + delay), source.url),
-            )
+        self.store.update_source(
+            source.url, failures=failures, last_poll=_iso(now), last_error=str(error), last_error_at=_iso(now),
+            next_poll=_iso(now + delay),
+        )
 
     def _complete(self, poll: _Poll) -> None:
         """All of a poll's items are stored: its validators and next poll time can be written."""
         self._flush(poll)
         self._polls.pop(poll.source.url, None)
         etag, modified = (poll.etag, poll.last_modified) if poll.complete else ("", "")
-        with self.store.transaction() as db:
-            db.execute(
-                "UPDATE sources SET etag = ?, last_modified = ?, next_poll = ? WHERE url = ?",
-                (etag, modified, _iso(poll.started + poll.source.interval), poll.source.url),
-            )
+        self.store.update_source(
+            poll.source.url, etag=etag, last_modified=modified, next_poll=_iso(poll.started + poll.source.interval)
+        )
 
     # -- items -----------------------------------------------------------------------------------
     def _known(self, url: str) -> bool:
@@ -417,14 +380,7 @@ class Watcher:
         urls = [u for u in (url, amp_original(url)) if u]
         if any(u in self._buffered for u in urls):
             return True
-        marks = ",".join("?" * len(urls))
-        db = self.store._db
-        if db.execute(f"SELECT 1 FROM articles WHERE url IN ({marks}) LIMIT 1", urls).fetchone():
-            return True
-        return db.execute(
-            f"SELECT 1 FROM seen_items WHERE url IN ({marks}) AND (status = 'done' OR attempts >= ?) LIMIT 1",
-            (*urls, MAX_ITEM_ATTEMPTS),
-        ).fetchone() is not None
+        return self.store.url_handled(urls, MAX_ITEM_ATTEMPTS)
 
     def _fetch_item(self, task: _ItemTask) -> None:
         if self._known(task.url):  # brought by another source since it was queued
@@ -445,8 +401,7 @@ class Watcher:
 
     def _page_failed(self, task: _ItemTask, error: str, *, permanent: bool) -> None:
         """A page that gave no article: its feed's own text stands in once retrying is over."""
-        row = self.store._db.execute("SELECT attempts FROM seen_items WHERE url = ?", (task.url,)).fetchone()
-        attempts = (row[0] if row else 0) + 1
+        attempts = self.store.item_attempts(task.url) + 1
         text = html_to_text(task.item.summary) if task.item.summary else ""
         if (permanent or attempts >= MAX_ITEM_ATTEMPTS) and text:
             LOGGER.info("%s; the feed's text is used instead", error)
@@ -484,11 +439,7 @@ class Watcher:
             self._complete(poll)
 
     def _mark(self, url: str, status: str, attempts: int, error: str) -> None:
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO seen_items (url, status, attempts, error, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (url, status, attempts, error, _iso(time.time())),
-            )
+        self.store.mark_items([SeenItem(url, status, attempts, error)], _iso(time.time()))
 
     # -- storing ---------------------------------------------------------------------------------
     def _flush_all(self) -> None:
@@ -509,17 +460,17 @@ class Watcher:
         self.report.added += result.added
         self.report.duplicates += result.duplicates
         self.report.already_stored += result.already_stored
-        now = _iso(time.time())
-        with self.store.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO seen_items (url, status, attempts, error, updated_at) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (item_url, "failed" if doc.origin in errors else "done",
-                     MAX_ITEM_ATTEMPTS if doc.origin in errors else 0, errors.get(doc.origin, ""), now)
-                    for item_url, doc in batch
-                ],
-            )
-            db.execute("UPDATE sources SET articles = articles + ? WHERE url = ?", (result.added, poll.source.url))
+        self.store.mark_items(
+            [
+                SeenItem(item_url, "failed", MAX_ITEM_ATTEMPTS, errors[doc.origin])
+                if doc.origin in errors
+                else SeenItem(item_url, "done", 0, "")
+                for item_url, doc in batch
+            ],
+            _iso(time.time()),
+            source=poll.source.url,
+            added=result.added,
+        )
         for item_url, doc in batch:
             self._buffered.difference_update((item_url, doc.url))
         if result.added:

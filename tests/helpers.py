@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from contextlib import closing
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +32,7 @@ def unit(seed: int, noise_from: int | None = None, noise: float = 0.0) -> np.nda
 
 def article(
     ident: str,
-    vector: np.ndarray,
+    vector: np.ndarray | None,
     *,
     language: str = "en",
     day: dt.date | None = None,
@@ -41,5 +44,20 @@ def article(
     return Article(
         id=ident, fingerprint=fingerprint or ident, origin=f"{ident}.txt", source="test", url="",
         title=f"title {ident}", body=body or f"{ident}alpha {ident}beta", language=language, published=published,
-        ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), name_keys=keys, vector=vector,
+        ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), name_keys=keys, vector=vector,
     )
+
+
+def query_rows(db: str, sql: str) -> list[dict[str, Any]]:
+    """The rows of a query on a store's database (a SQLite path or a PostgreSQL URL), read past
+    the store, as column → value with dates and times as ISO text (SQLite's own form)."""
+    if db.startswith(("postgresql://", "postgres://")):
+        import psycopg
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(db, row_factory=dict_row) as connection:
+            found = connection.execute(sql).fetchall()
+        return [{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items()} for row in found]
+    with closing(sqlite3.connect(db)) as connection:
+        connection.row_factory = sqlite3.Row
+        return [dict(row) for row in connection.execute(sql)]

@@ -22,7 +22,10 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["PostgresServer", "postgres_server", "postgres_url"]
+__all__ = ["STORES", "PostgresServer", "fresh_store", "postgres_server", "postgres_url"]
+
+# The kinds of store a test parametrised with ``params=STORES`` runs against (fresh_store).
+STORES = ("sqlite", "postgres")
 
 # Where Debian's postgresql-NN packages put the server binaries (NN/bin); the newest version wins.
 BINARIES_ROOT = Path("/usr/lib/postgresql")
@@ -121,3 +124,13 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_url(postgres_server: PostgresServer) -> str:
     """A fresh, empty database on the session's server."""
     return postgres_server.create_database()
+
+
+def fresh_store(request: pytest.FixtureRequest, folder: Path) -> str:
+    """A fresh, empty store of the kind ``request.param`` names (one of STORES), as the URL the
+    `db` setting would hold: a SQLite file in ``folder``, or a new database on the session's
+    server. Usable from a fixture of any scope."""
+    if request.param == "sqlite":
+        return str(folder / "store.db")
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()

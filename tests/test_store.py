@@ -9,6 +9,8 @@ import pytest
 
 from storyweave.store import open_store
 
+from .helpers import query_rows
+
 
 def test_unsupported_url_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unsupported database URL"):
@@ -51,9 +53,9 @@ def test_killing_the_process_mid_ingest_loses_nothing_committed(tmp_path: Path) 
     store = open_store(str(db))
     stored = store.article_count()
     assert 5 <= stored < 40, "the kill must land mid-ingest for this test to mean anything"
+    states = {r["id"]: json.loads(r["state"]) for r in query_rows(str(db), "SELECT id, state FROM stories")}
     for story in store.stories(with_articles=True):  # every story whole: its state matches its rows
-        state = json.loads(store._db.execute("SELECT state FROM stories WHERE id = ?", (story.id,)).fetchone()[0])
-        assert state["size"] == sum(1 for a in story.articles if a.duplicate_of is None)
+        assert states[story.id]["size"] == sum(1 for a in story.articles if a.duplicate_of is None)
     store.close()
     finished = subprocess.run([*command, "--json"], env=env, capture_output=True, text=True, check=True)
     report = json.loads(finished.stdout)

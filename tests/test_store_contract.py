@@ -6,9 +6,7 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import random
-import sqlite3
 from collections.abc import Sequence
-from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -18,19 +16,18 @@ from storyweave.pipeline import Pipeline
 from storyweave.records import Assignment, RawDoc
 from storyweave.store import open_store
 from storyweave.store import sqlite as sqlite_store
+from storyweave.store.sql import SeenItem
 
-from .helpers import DIM, article, unit
-from .pg import postgres_server, postgres_url  # noqa: F401  (fixtures)
+from .helpers import DIM, article, query_rows, unit
+from .pg import STORES, fresh_store, postgres_server  # noqa: F401  (fixtures)
 
 DAY = dt.date(2024, 3, 1)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=STORES)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty store of each kind, as the URL the `db` setting would hold."""
-    if request.param == "sqlite":
-        return str(tmp_path / "s.db")
-    return str(request.getfixturevalue("postgres_url"))
+    return fresh_store(request, tmp_path)
 
 
 def _fill(db: str, count: int) -> list[str]:
@@ -146,16 +143,38 @@ def test_full_text_search(db: str) -> None:
         "x1": "Kim Jong Un arrived in Vladivostok by armoured train",
         "x2": "The armoured train left Pyongyang on Sunday",
         "x3": "وصل كيم جونغ أون إلى فلاديفوستوك",
+        "x4": "普京会晤金正恩 in the Zëdhënësi district",
     }
     for i, (ident, body) in enumerate(bodies.items()):
         a = article(ident, unit(10 + i), day=DAY, body=body)
         assignment, state = clusterer.assign(a)
         store.save(a, assignment, clusterer, state)
-    assert sorted(store.search_text("armoured train")) == ["x1", "x2"]
-    assert store.search_text("Vladivostok train") == ["x1"]  # every word must occur
-    assert store.search_text("فلاديفوستوك") == ["x3"]
-    assert len(store.search_text("train", limit=1)) == 1
-    assert store.search_text('"Kim" OR) (') == []  # punctuation is text, never query syntax
+    copy = article("x1copy", None, day=DAY, fingerprint="x1", body=bodies["x1"])
+    copy.duplicate_of = "x1"
+    store.save(copy, Assignment("x1copy", store.story_of("x1") or "", "duplicate", 1.0), clusterer, None)
+
+    def found(query: str, limit: int = 20) -> list[str]:
+        return [hit.article_id for hit in store.search_text(query, limit)]
+
+    assert sorted(found("armoured train")) == ["x1", "x2"]  # originals only: not the copy
+    assert found("Vladivostok train") == ["x1"]  # every word must occur
+    assert found("VLADIVOSTOK") == ["x1"] and found("vladi*") == ["x1"]  # any case; a prefix
+    assert found("rain") == [] and found("vladi") == []  # words, not pieces of words
+    assert found("فلاديفوستوك") == ["x3"] and found("وكيم") == ["x3"]  # an Arabic proclitic is cut
+    assert found("普京") == ["x4"] and found("会晤") == ["x4"]  # inside a run of Chinese
+    assert found("zëdhënësi") == found("Zedhenesi") == ["x4"]  # Latin accents folded
+    assert len(found("train", limit=1)) == 1
+    hits = store.search_text("train")
+    assert all(hit.score > 0 for hit in hits) and hits == sorted(hits, key=lambda h: -h.score)
+    assert found('"Kim" OR) (') == []  # punctuation is text, never query syntax
+    assert found("Kim") == ["x1"] and found('"Kim"') == ["x1"]
+    for hostile in ("' OR 1=1 --", "a:* & !b", "\\' :*", "NEAR(a b)", "*", "-- ;", "'':*"):
+        found(hostile)  # no error, whatever it finds
+        found(hostile + "*")
+    late = article("x5", unit(20), day=DAY, body="a later armoured convoy")
+    assignment, state = clusterer.assign(late)
+    store.save(late, assignment, clusterer, state)
+    assert found("armoured convoy") == ["x5"]  # the index catches up before searching
 
 
 def test_refresh_brings_in_another_writers_stories_and_merges(db: str) -> None:
@@ -182,6 +201,85 @@ def test_refresh_brings_in_another_writers_stories_and_merges(db: str) -> None:
         assignment, state = clusterer.assign(a)
         mine.save(a, assignment, clusterer, state)
     assert open_store(db).story_of("b") == "st_a0"
+
+
+def test_what_the_web_pages_read(db: str) -> None:
+    ids = _fill(db, 6)  # stories ids[0] (a0, a3), ids[1] (a1, a4), ids[2] (a2, a5)
+    store = open_store(db)
+    clusterer = store.load_clusterer()
+    late = article("late", -unit(50), language="ar", day=DAY + dt.timedelta(days=9), keys=("km jng n",), body="\n\nكيم")
+    assignment, state = clusterer.assign(late)
+    store.save(late, assignment, clusterer, state)
+    copy = article("copy", None, day=DAY, fingerprint="a0", body="topic0alpha topic0beta report0")
+    copy.duplicate_of = "a0"
+    store.save(copy, Assignment("copy", ids[0], "duplicate", 1.0), clusterer, None)
+    kim = assignment.story_id
+    assert assignment.decision == "new"
+    assert store.find_stories(limit=2) == ([ids[0], kim], 4)  # newest activity first, and the total
+    assert store.find_stories(limit=2, offset=3) == ([ids[1]], 4)
+    assert store.find_stories(language="ar", limit=10) == ([kim], 1)
+    assert store.find_stories(since=DAY + dt.timedelta(days=1), limit=10) == ([kim], 1)
+    assert store.find_stories(until=DAY, limit=10)[1] == 3
+    assert store.find_stories(entity="e_km_jng_n", key="km jng n", limit=10) == ([kim], 1)
+    store.save_analysis(ids[1], "v", {"entities": [{"id": "e_pk", "name": "Putin"}], "quotes": []})
+    assert store.find_stories(entity="e_pk", key="pk", limit=10) == ([ids[1]], 1)  # by the analysis alone
+    assert store.analyses_with_entity("e_pk", 10) == [(ids[1], "v", {"entities": [{"id": "e_pk", "name": "Putin"}], "quotes": []})]
+    assert store.analyses_with_entity("e_nobody", 10) == []
+    assert store.stories_mentioning("k1", 10) == [ids[1]] and store.stories_mentioning("k", 10) == []
+    members = store.story_members([kim, ids[0], "st_nope"])
+    assert list(members) == [kim, ids[0]]
+    brief = members[kim].articles[0]
+    assert (brief["id"], brief["lead"], brief["published"], brief["language"]) == ("late", "\n\nكيم", DAY + dt.timedelta(days=9), "ar")
+    assert members[kim].updated_at.tzinfo is not None and brief["ingested_at"].year == 2024
+    assert [b["id"] for b in members[ids[0]].articles] == ["a0", "a3", "copy"]  # by date, then as stored
+    assert store.language_counts() == [("en", 6), ("ar", 1)]  # originals only
+    assert [b["id"] for b in store.article_copies("a0")] == ["copy"]
+    assert [(b["id"], b["duplicate_of"]) for b in store.article_copies("copy")] == [("a0", None)]
+    assert [b["id"] for b in store.article_briefs(["a3", "zz", "a1"])] == ["a1", "a3"]
+    assert store.article_briefs(["a1"], whole_body=True)[0]["lead"] == "topic1alpha topic1beta report1"
+    vector, neighbours = store.neighbour_vectors("copy", 10)  # a copy's vector is its original's
+    assert vector is not None and np.allclose(vector, unit(0, noise_from=0, noise=0.1))
+    assert [i for i, _ in neighbours] == ["a3"]
+    assert store.neighbour_vectors("zz", 10) == (None, [])
+    recent = store.recent_vectors(5, 10)  # originals with a vector, stored after seq 5, as stored
+    assert [(seq, i) for seq, i, _ in recent] == [(6, "a5"), (7, "late")] and recent[1][2].dtype == np.float32
+
+
+def test_the_watchers_bookkeeping(db: str) -> None:
+    store = open_store(db)
+    now, later = "2024-03-01T10:00:00+00:00", "2024-03-01T10:15:00+00:00"
+    added = store.add_source("https://a.example/list.opml", None, default_interval=900.0, added_at=now)
+    assert (added["url"], added["interval"], added["parent"], added["next_poll"], added["articles"]) == (
+        "https://a.example/list.opml", 900.0, None, None, 0)
+    assert store.add_source("https://a.example/list.opml", 120.0, default_interval=900.0, added_at=later)["interval"] == 120.0
+    assert store.add_source("https://a.example/list.opml", None, default_interval=900.0, added_at=later)["added_at"] == now
+    store.sync_listed_sources("https://a.example/list.opml", ["https://b.example/rss", "https://c.example/atom"], 120.0, now)
+    assert [(s["url"], s["parent"]) for s in store.sources()] == [
+        ("https://a.example/list.opml", None),
+        ("https://b.example/rss", "https://a.example/list.opml"),
+        ("https://c.example/atom", "https://a.example/list.opml"),
+    ]
+    store.sync_listed_sources("https://a.example/list.opml", ["https://c.example/atom"], 120.0, now)  # b left the list
+    assert [s["url"] for s in store.sources()] == ["https://a.example/list.opml", "https://c.example/atom"]
+    store.update_source("https://c.example/atom", kind="atom10", failures=0, last_poll=now, next_poll=later, etag='"v1"')
+    with pytest.raises(ValueError, match="articles"):
+        store.update_source("https://c.example/atom", articles=5)
+    assert [s["url"] for s in store.due_sources(now)] == ["https://a.example/list.opml"]  # c polls later
+    assert [s["url"] for s in store.due_sources(later)] == ["https://a.example/list.opml", "https://c.example/atom"]
+    assert len(store.due_sources(now, every=True)) == 2
+    assert store.next_poll_after(now) == later and store.next_poll_after(later) is None
+    store.mark_items([SeenItem("https://c.example/1", "done", 0, ""), SeenItem("https://c.example/2", "failed", 1, "HTTP 503")],
+                     now, source="https://c.example/atom", added=1)
+    store.mark_items([SeenItem("https://c.example/3", "failed", 3, "refused")], now)
+    assert store.url_handled(["https://c.example/1"], 3) and store.url_handled(["https://c.example/3"], 3)
+    assert not store.url_handled(["https://c.example/2"], 3) and store.item_attempts("https://c.example/2") == 1
+    assert not store.url_handled([], 3) and store.item_attempts("https://c.example/9") == 0
+    _fill(db, 1)
+    assert not store.url_handled(["https://z.example/x"], 3)
+    (atom,) = [s for s in store.sources() if s["url"] == "https://c.example/atom"]
+    assert (atom["kind"], atom["etag"], atom["articles"]) == ("atom10", '"v1"', 1)
+    assert store.remove_source("https://a.example/list.opml") and store.sources() == []  # with what it listed
+    assert not store.remove_source("https://a.example/list.opml")
 
 
 # --- Several processes writing at once ---------------------------------------------------------
@@ -229,14 +327,7 @@ def _gold_docs() -> list[tuple[int, RawDoc]]:
 
 def _commit_order(db: str) -> list[str]:
     """Origins of the stored articles in the order they were committed (their seq)."""
-    query = "SELECT origin FROM articles ORDER BY seq"
-    if db.startswith("postgresql://"):
-        import psycopg
-
-        with psycopg.connect(db) as conn:
-            return [r[0] for r in conn.execute(query)]
-    with closing(sqlite3.connect(db)) as conn:
-        return [r[0] for r in conn.execute(query)]
+    return [r["origin"] for r in query_rows(db, "SELECT origin FROM articles ORDER BY seq")]
 
 
 def _write(db: str, docs: list[RawDoc]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from storyweave.records import Assignment
 from storyweave.store import open_store
 from storyweave.store.codec import calibration_to_json, state_to_json
 
-from .helpers import article, unit
+from .helpers import article, query_rows, unit
 from .pg import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 pytest.importorskip("psycopg", reason="the PostgreSQL driver is missing: pip install 'storyweave[postgres]'")
@@ -88,6 +89,9 @@ def test_migrate_copies_every_story_and_id_unchanged(tmp_path: Path, pg: str) ->
             assert mine.name_keys == theirs.name_keys and mine.fingerprint == theirs.fingerprint
             assert (mine.vector is None and theirs.vector is None) or np.array_equal(mine.vector, theirs.vector)
     assert new.resolve("st_a1") == "st_a0" and new.story("st_a1").merged_ids == ["st_a1"]  # type: ignore[union-attr]
+    # The keyword index is not copied (SQLite's is FTS5's own format): the copy builds its own.
+    assert [h.article_id for h in new.search_text("topic2alpha")] == [h.article_id for h in old.search_text("topic2alpha")]
+    assert {h.article_id for h in new.search_text("topic2alpha")} == {"a2", "a5"}
     assert new.analysis("st_a0", new.story_version("st_a0")) == {"claims": [], "summary": None}
     mine_c, theirs_c = old.load_clusterer(), new.load_clusterer()
     assert {k: state_to_json(v) for k, v in theirs_c.states.items()} == {k: state_to_json(v) for k, v in mine_c.states.items()}
@@ -115,3 +119,41 @@ def test_migrate_refuses_what_it_cannot_copy(tmp_path: Path, pg: str) -> None:
 def test_both_url_schemes_open_the_postgres_store(pg: str, url: str) -> None:
     store = open_store(pg.replace("postgresql://", url, 1))
     assert type(store).__name__ == "PostgresStore"
+
+
+def test_keyword_search_is_postgresqls_own_full_text_search(pg: str) -> None:
+    """The index is PostgreSQL's: a weighted tsvector of the normalised text per original article
+    (title A, body D), queried with tsquery and ranked by ts_rank, title matches first."""
+    store = open_store(pg)
+    clusterer = store.load_clusterer()
+    in_body = article("body", unit(1), day=DAY, body="Kim Jong Un arrived in Vladivostok by armoured train")
+    in_title = dataclasses.replace(article("title", unit(2), day=DAY, body="The summit opened on Wednesday"), title="Vladivostok summit")
+    for a in (in_body, in_title):
+        assignment, state = clusterer.assign(a)
+        store.save(a, assignment, clusterer, state)
+    hits = store.search_text("VLADIVOSTOK")
+    assert [h.article_id for h in hits] == ["title", "body"] and hits[0].score > hits[1].score > 0
+    documents = [r["document"] for r in query_rows(pg, "SELECT document::text AS document FROM web_search ORDER BY seq")]
+    assert "'vladivostok':8" in documents[0] and "'vladivostok':1A" in documents[1]  # lower-cased; the title weighted
+    assert query_rows(pg, "SELECT value FROM web_search_state WHERE key = 'seq'") == [{"value": 2}]
+    plan = "\n".join(r["QUERY PLAN"] for r in query_rows(pg, "EXPLAIN SELECT seq FROM web_search WHERE document @@ to_tsquery('simple', 'kim')"))
+    assert "web_search_document" in plan or "Seq Scan" in plan  # the GIN index exists (tiny tables are scanned)
+
+
+def test_both_schemas_have_the_same_tables_and_columns(tmp_path: Path, pg: str) -> None:
+    """Version N is the same schema on both stores (the watcher's tables included), but for how
+    each database holds the keyword index (web_search: FTS5's own table, or a tsvector table)."""
+    sqlite_db = str(tmp_path / "s.db")
+    open_store(sqlite_db).close()
+    open_store(pg).close()
+    on_sqlite: dict[str, set[str]] = {}
+    for row in query_rows(sqlite_db, "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p "
+                                     "WHERE m.type = 'table' AND m.name <> 'sqlite_sequence'"):
+        on_sqlite.setdefault(row["t"], set()).add(row["c"])
+    on_postgres: dict[str, set[str]] = {}
+    for row in query_rows(pg, "SELECT table_name AS t, column_name AS c FROM information_schema.columns "
+                              "WHERE table_schema = current_schema() AND table_name <> 'schema_version'"):
+        on_postgres.setdefault(row["t"], set()).add(row["c"])
+    index = {t for t in on_sqlite if t.startswith("web_search") and t != "web_search_state"}  # FTS5 and its shadow tables
+    assert {t: c for t, c in on_sqlite.items() if t not in index} == {t: c for t, c in on_postgres.items() if t != "web_search"}
+    assert {"sources", "seen_items", "web_search_state"} <= set(on_postgres)

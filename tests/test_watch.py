@@ -3,7 +3,8 @@
 The server plays several sites at once: an OPML list of an Albanian RSS feed and an Arabic Atom
 feed, a Malay news sitemap, an RSS 1.0 feed carrying an AMP copy, and a syndicated copy on a second
 host name (localhost), all serving the five sample articles as HTML pages. Private addresses are
-allowed through the setting, because the server is on 127.0.0.1.
+allowed through the setting, because the server is on 127.0.0.1. Every test runs on both stores,
+SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import html
 import json
 import os
 import signal
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,9 @@ from storyweave.records import RawDoc
 from storyweave.watch import MAX_BACKOFF_SECONDS, backoff_seconds
 from storyweave.watch_cli import sources, watch
 from tests.test_fetch import Route, Server
+
+from .helpers import query_rows
+from .pg import STORES, fresh_store, postgres_server  # noqa: F401  (fixtures)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 LANGUAGES = {"000": "sq", "001": "sq", "002": "ar", "003": "ms", "004": "ar"}
@@ -52,16 +55,19 @@ cli.add_command(watch)
 cli.add_command(sources)
 
 
-def invoke(db: Path, *args: str) -> tuple[int, Any, str]:
-    result = CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
+def invoke(db: str, *args: str) -> tuple[int, Any, str]:
+    result = CliRunner().invoke(cli, ["--db", db, *args], catch_exceptions=False)
     out = result.stdout.strip()
     return result.exit_code, json.loads(out) if out.startswith(("{", "[")) else out, result.stderr
 
 
-def rows(db: Path, query: str) -> list[sqlite3.Row]:
-    with sqlite3.connect(db) as connection:
-        connection.row_factory = sqlite3.Row
-        return connection.execute(query).fetchall()
+rows = query_rows
+
+
+@pytest.fixture(params=STORES)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store of each kind."""
+    return fresh_store(request, tmp_path)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -133,10 +139,10 @@ def build_site(server: Server) -> dict[str, str]:
     ]}
 
 
-@pytest.fixture(scope="module")
-def watched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module", params=STORES)
+def watched(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Two `watch --once` runs over the same sources, with what the server saw in each."""
-    db = tmp_path_factory.mktemp("watch") / "w.db"
+    db = fresh_store(request, tmp_path_factory.mktemp("watch"))
     with Server() as server:
         sources = build_site(server)
         first = invoke(db, "watch", "--once", "--json", sources["opml"], sources["sitemap"], sources["rdf"], sources["page"])
@@ -215,7 +221,7 @@ def test_sources_list_shows_each_source_status(watched: dict[str, Any]) -> None:
 # --- failures ----------------------------------------------------------------------------------
 
 
-def _status(db: Path) -> dict[str, dict[str, Any]]:
+def _status(db: str) -> dict[str, dict[str, Any]]:
     return {s["url"]: s for s in invoke(db, "sources", "list", "--json")[1]}
 
 
@@ -223,8 +229,7 @@ def _gap(source: dict[str, Any]) -> float:
     return (dt.datetime.fromisoformat(source["next_poll"]) - dt.datetime.fromisoformat(source["last_poll"])).total_seconds()
 
 
-def test_a_failing_source_is_backed_off_and_fails_alone(tmp_path: Path) -> None:
-    db = tmp_path / "b.db"
+def test_a_failing_source_is_backed_off_and_fails_alone(db: str) -> None:
     with Server() as server:
         server.routes["/flaky.xml"] = Route(status=500)
         server.routes["/evil.opml"] = Route(LAUGHS_OPML)
@@ -250,10 +255,9 @@ def test_a_failing_source_is_backed_off_and_fails_alone(tmp_path: Path) -> None:
     assert backoff_seconds(60, 30) == MAX_BACKOFF_SECONDS and backoff_seconds(2 * MAX_BACKOFF_SECONDS, 3) == 2 * MAX_BACKOFF_SECONDS
 
 
-def test_items_that_fail(tmp_path: Path) -> None:
+def test_items_that_fail(db: str) -> None:
     """A refused item is reported and dropped; a page robots.txt forbids gives way to the feed's own
     text; a page that fails for now is tried again on the next poll, which must not get a 304."""
-    db = tmp_path / "m.db"
     with Server() as server:
         server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n")
         server.routes["/busy.html"] = Route(status=503)
@@ -287,8 +291,7 @@ def test_items_that_fail(tmp_path: Path) -> None:
 # --- stopping and resuming ---------------------------------------------------------------------
 
 
-def test_sigterm_stops_after_the_item_under_way_and_a_restart_resumes(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
+def test_sigterm_stops_after_the_item_under_way_and_a_restart_resumes(db: str) -> None:
     docs = {key: doc for key, doc in samples().items() if key in ("000", "001", "003")}
     with Server() as server:
         for key, doc in docs.items():
@@ -313,8 +316,7 @@ def test_sigterm_stops_after_the_item_under_way_and_a_restart_resumes(tmp_path: 
 # --- managing sources --------------------------------------------------------------------------
 
 
-def test_sources_add_list_remove(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+def test_sources_add_list_remove(db: str, tmp_path: Path) -> None:
     with Server() as server:
         server.routes["/list.opml"] = Route(f'<opml><body><outline xmlUrl="{server.url("/a.rss")}"/><outline xmlUrl="/b.rss"/></body></opml>'.encode())
         server.routes["/a.rss"] = server.routes["/b.rss"] = Route(rss([], "en"))

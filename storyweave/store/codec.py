@@ -16,8 +16,14 @@ from ..records import Article, Story
 
 __all__ = [
     "apply_changes",
+    "calibration_from_json",
+    "calibration_to_json",
     "clusterer_from_rows",
-    "story_from_members","calibration_from_json", "calibration_to_json", "state_from_json", "state_to_json", "vector_from_bytes"]
+    "state_from_json",
+    "state_to_json",
+    "story_from_members",
+    "vector_from_bytes",
+]
 
 
 def _vec_to_text(vec: np.ndarray) -> str:

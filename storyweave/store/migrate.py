@@ -24,6 +24,10 @@ from .sqlite import SQLiteStore
 
 __all__ = ["migrate_sqlite_to_postgres"]
 
+# Tables not copied: the schema's version (the target has its own), and the keyword index, which
+# on SQLite is FTS5's own format: the target builds its index from the copied articles on first
+# search (or `storyweave serve`), as for any articles it has not indexed yet.
+NOT_COPIED = ("schema_version", "web_search", "web_search_state")
 # Columns whose SQLite text PostgreSQL cannot parse as it is; everything else (ISO dates and
 # times, JSON text, floats, bytes) the server reads into its own types.
 CONVERTERS: dict[tuple[str, str], Callable[[Any], Any]] = {
@@ -57,15 +61,15 @@ def migrate_sqlite_to_postgres(source: str, target_url: str) -> dict[str, int]:
 
 def _copy(reader: sqlite3.Connection, db: psycopg.Connection[Any]) -> dict[str, int]:
     """Every table of the PostgreSQL schema (the same version as the source's, so the same
-    tables; SQLite's own full-text index is not one of them), in any order: PostgreSQL checks
-    the foreign keys at commit."""
+    tables), in any order: PostgreSQL checks the foreign keys at commit."""
     copied: dict[str, int] = {}
     tables = [
         r[0]
         for r in db.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
-            "AND table_type = 'BASE TABLE' AND table_name <> 'schema_version' ORDER BY table_name"
+            "AND table_type = 'BASE TABLE' ORDER BY table_name"
         )
+        if r[0] not in NOT_COPIED
     ]
     with db.transaction():
         db.execute("SELECT pg_advisory_xact_lock(%s)", (CLUSTERING_LOCK_KEY,))

@@ -10,28 +10,21 @@ unique article id with ``ON CONFLICT DO NOTHING`` makes re-ingest by two writers
 
 Same tables and columns as SQLite, types translated (BLOB → BYTEA, AUTOINCREMENT → identity,
 ISO text → DATE/TIMESTAMPTZ, JSON text → TEXT[]/JSONB), created and upgraded by versioned
-migrations recorded in ``schema_version``; ``docs/scale.md`` says why no ORM or Alembic.
+migrations recorded in ``schema_version``; ``docs/scale.md`` says why no ORM or Alembic. The
+queries are :class:`~storyweave.store.sql.SQLStore`'s, shared with SQLite; this module holds the
+schema and what only PostgreSQL does: its connection, advisory locks, value types and full-text
+search (``tsvector``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..cluster import Clusterer, StoryState
-from ..records import Article, Assignment, DatePrecision, PublishedDate, Story
-from .codec import (
-    apply_changes,
-    calibration_to_json,
-    clusterer_from_rows,
-    state_from_json,
-    state_to_json,
-    story_from_members,
-    vector_from_bytes,
-)
+from .keywords import BODY_WEIGHT, TITLE_WEIGHT, Term
+from .sql import CLUSTERING_LOCK_KEY, FREQUENCY_UPSERT, Cursor, SearchHit, SQLStore
 
 try:
     import psycopg
@@ -40,17 +33,19 @@ try:
 except ImportError as exc:  # the optional extra is missing
     raise ImportError("the PostgreSQL store needs the `postgres` extra: pip install 'storyweave[postgres]'") from exc
 
-__all__ = ["MIGRATIONS", "PostgresStore"]
+__all__ = ["CLUSTERING_LOCK_KEY", "MIGRATIONS", "PostgresStore", "tsquery_prefix"]
 
-# Advisory lock keys (any 64-bit integers, per database): one serialises schema migrations of
-# processes starting at once, the other the clustering step of concurrent writers.
+# Advisory lock key (any 64-bit integer, per database) that serialises the schema migrations of
+# processes starting at once; the others are in store/sql.py.
 MIGRATION_LOCK_KEY = 0x73776D6967  # "swmig"
-CLUSTERING_LOCK_KEY = 0x7377636C75  # "swclu"
 # The text search configuration: no stemming and no stop words, the same in every language
 # (the corpus is multilingual; a language-specific configuration would mangle the others).
 TEXT_SEARCH_CONFIG = "simple"
-# The searchable text of an article; the GIN index is on exactly this expression.
+# The searchable text of an article in schema version 4 (its GIN index is dropped by version 5).
 _DOCUMENT = f"to_tsvector('{TEXT_SEARCH_CONFIG}', title || ' ' || body)"
+# ts_rank's weights of the labels D, C, B, A: the body is labelled D and the title A, in the
+# ratio of SQLite's bm25 column weights.
+_RANK_WEIGHTS = f"'{{{BODY_WEIGHT / TITLE_WEIGHT:.4f}, 0.2, 0.4, 1.0}}'"
 
 # Versioned schema migrations, applied in order in one transaction; numbered as SQLite's, so
 # version N is the same schema on both stores. Every foreign key is checked at commit, so a save
@@ -146,28 +141,49 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX term_frequencies_seq ON term_frequencies(seq);
     CREATE INDEX articles_text ON articles USING GIN ({_DOCUMENT});
     """,
+    # The keyword index behind search_text, as on SQLite: the normalised text (store/keywords.py)
+    # as a weighted tsvector per original article, caught up from the articles by its state's
+    # seq; it replaces the index on the raw text.
+    """
+    DROP INDEX IF EXISTS articles_text;
+    CREATE TABLE web_search (
+        seq BIGINT PRIMARY KEY,
+        document TSVECTOR NOT NULL
+    );
+    CREATE INDEX web_search_document ON web_search USING GIN (document);
+    CREATE TABLE web_search_state (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+    INSERT INTO web_search_state (key, value) VALUES ('version', 0), ('seq', 0);
+    """,
 )
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+def tsquery_prefix(words: str) -> str:
+    """``to_tsquery`` text matching every word of ``words`` as a prefix: one quoted operand
+    (quotes doubled, backslashes escaped), which the parser splits into words as it splits the
+    documents, so no user text is read as tsquery syntax."""
+    return "'" + words.replace("\\", "\\\\").replace("'", "''") + "':*"
 
 
-class PostgresStore:
+class PostgresStore(SQLStore):
     """The store on a PostgreSQL server, opened by URL (``postgresql://user@host/db``)."""
 
+    _ALL_ROWS = None
+    _NAMES_KEY = "? = ANY(name_keys)"
+    # Containment: false, not an error, where an analysis has no list of entities.
+    _LISTS_ENTITY = "analysis -> 'entities' @> ?"
+    _CLEAR_SEARCH_INDEX = "TRUNCATE web_search"
+    _INDEX_ARTICLE = (
+        f"INSERT INTO web_search (seq, document) VALUES (?, setweight(to_tsvector('{TEXT_SEARCH_CONFIG}', ?), 'A') "
+        f"|| setweight(to_tsvector('{TEXT_SEARCH_CONFIG}', ?), 'D'))"
+    )
+
     def __init__(self, url: str) -> None:
+        super().__init__()
         self.url = url
         # Autocommit: a read outside a transaction never leaves one open (idle in transaction);
         # every write runs in an explicit transaction.
         self._db = psycopg.connect(url, autocommit=True)
         self._db.execute("SET TIME ZONE 'UTC'")
-        # The articles seq up to which each clusterer loaded from this store has seen the stories.
-        self._synced: weakref.WeakKeyDictionary[Clusterer, int] = weakref.WeakKeyDictionary()
-        self._locked = False
-        # The clusterer refreshed under the current clustering lock: its saves advance its sync
-        # point, since nobody else can write before the lock is released.
-        self._fresh: Clusterer | None = None
         self._migrate()
 
     def _migrate(self) -> None:
@@ -190,251 +206,76 @@ class PostgresStore:
     def close(self) -> None:
         self._db.close()
 
-    # -- concurrent writers --------------------------------------------------------------------
+    # -- dialect hooks -------------------------------------------------------------------------
+    @staticmethod
+    def _sql(sql: str) -> str:
+        """psycopg's placeholders: ``?`` → ``%s``, and a literal ``%`` doubled."""
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        return self._db.execute(self._sql(sql), params)
+
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._db.cursor() as cursor:
+            cursor.executemany(self._sql(sql), rows)
+
+    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._db.cursor(row_factory=dict_row) as cursor:
+            return cursor.execute(self._sql(sql), params).fetchall()
+
     @contextmanager
-    def clustering_lock(self) -> Iterator[None]:
-        """One transaction holding the clustering lock: catch up (:meth:`refresh`), assign, save.
-
-        The lock is transaction-scoped (``pg_advisory_xact_lock``), so a writer that dies
-        mid-article releases it with its connection and leaves nothing half-written.
-        """
+    def _write(self, lock: int | None = None) -> Iterator[None]:
+        """A transaction (a savepoint when nested) holding the advisory lock ``lock``, which
+        PostgreSQL releases at commit or rollback, or when the connection dies."""
         with self._db.transaction():
-            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (CLUSTERING_LOCK_KEY,))
-            self._locked = True
-            try:
-                yield
-            finally:
-                self._locked = False
-                self._fresh = None
+            if lock is not None:
+                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+            yield
 
-    def refresh(self, clusterer: Clusterer) -> None:
-        """Bring a clusterer loaded from this store up to date with what other writers stored:
-        their new and changed stories, the stories they merged away, the document frequencies
-        and the calibration. Cheap when nothing changed (one index lookup)."""
-        synced = self._synced[clusterer]
-        current = self._last_seq()
-        if current > synced:
-            apply_changes(
-                clusterer,
-                [state_from_json(i, t) for i, t in self._db.execute("SELECT id, state FROM stories WHERE updated_seq > %s", (synced,))],
-                [r[0] for r in self._db.execute("SELECT alias FROM story_aliases WHERE merged_seq > %s", (synced,))],
-                self._db.execute("SELECT term, documents FROM term_frequencies WHERE seq > %s", (synced,)).fetchall(),
-                dict(self._db.execute("SELECT key, value FROM clusterer").fetchall()),
-            )
-            self._synced[clusterer] = current
-        if self._locked:
-            self._fresh = clusterer
-
-    def _last_seq(self) -> int:
-        return int(self._aggregate("SELECT COALESCE(MAX(seq), 0) FROM articles")[0])
-
-    def _aggregate(self, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...]:
-        row = self._db.execute(query, params).fetchone()
-        assert row is not None, "an aggregate query returns one row"
-        return row
-
-    # -- writing -------------------------------------------------------------------------------
-    def known_ids(self, ids: Iterable[str]) -> set[str]:
-        rows = self._db.execute("SELECT id FROM articles WHERE id = ANY(%s)", (list(ids),))
-        return {r[0] for r in rows}
-
-    def find_fingerprint(self, fingerprint: str) -> tuple[str, str] | None:
-        """The earliest stored article with this text, and its story (resolved through merges)."""
-        row = self._db.execute(
-            "SELECT id, story_id FROM articles WHERE fingerprint = %s AND duplicate_of IS NULL ORDER BY seq LIMIT 1",
-            (fingerprint,),
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def save(self, article: Article, assignment: Assignment, clusterer: Clusterer, state: StoryState | None) -> None:
-        """Store one article and everything its assignment changed, atomically.
-
-        The article row goes first (its story row follows within the transaction: the foreign
-        keys are deferred), so its ``seq`` stamps everything this save changes, and a new story's
-        creation order is that ``seq``: "older" means older across all writers. An article
-        another writer already stored is left as it is, and nothing else is written.
-        """
-        now = _now()
-        vector = None if article.vector is None else article.vector.astype("float32").tobytes()
-        with self._db.transaction():
-            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (CLUSTERING_LOCK_KEY,))
-            row = self._db.execute(
-                "INSERT INTO articles (id, fingerprint, origin, source, url, title, body, language, published,"
-                " published_precision, published_origin, ingested_at, duplicate_of, story_id, decision, score,"
-                " name_keys, vector) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
-                " ON CONFLICT (id) DO NOTHING RETURNING seq",
-                (
-                    article.id,
-                    article.fingerprint,
-                    article.origin,
-                    article.source,
-                    article.url,
-                    article.title,
-                    article.body,
-                    article.language,
-                    article.published.value,
-                    article.published.precision.value,
-                    article.published.origin,
-                    article.ingested_at.replace(microsecond=0),
-                    article.duplicate_of,
-                    assignment.story_id,
-                    assignment.decision,
-                    assignment.score,
-                    list(article.name_keys),
-                    vector,
-                ),
-            ).fetchone()
-            if row is None:
-                return
-            seq = int(row[0])
-            if state is not None:
-                if assignment.decision == "new":
-                    state.created = seq
-                self._db.execute(
-                    "INSERT INTO stories (id, created_at, updated_at, state, updated_seq) VALUES (%s, %s, %s, %s, %s) "
-                    "ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, state = excluded.state, "
-                    "updated_seq = excluded.updated_seq",
-                    (state.id, now, now, state_to_json(state), seq),
-                )
-            else:
-                self._db.execute("UPDATE stories SET updated_at = %s WHERE id = %s", (now, assignment.story_id))
-            for merged in assignment.merged:
-                # The younger story's articles and aliases move to the older one, which keeps its id.
-                self._db.execute("UPDATE articles SET story_id = %s WHERE story_id = %s", (assignment.story_id, merged))
-                self._db.execute("UPDATE story_aliases SET story_id = %s WHERE story_id = %s", (assignment.story_id, merged))
-                self._db.execute(
-                    "INSERT INTO story_aliases (alias, story_id, merged_seq) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (alias) DO UPDATE SET story_id = excluded.story_id, merged_seq = excluded.merged_seq",
-                    (merged, assignment.story_id, seq),
-                )
-                self._db.execute("DELETE FROM story_analysis WHERE story_id = %s", (merged,))
-                self._db.execute("DELETE FROM stories WHERE id = %s", (merged,))
-            if state is not None:
-                changed = clusterer.frequencies.pending()
-                self._db.execute(
-                    "INSERT INTO term_frequencies (term, documents, seq) "
-                    "SELECT term, documents, %s FROM unnest(%s::text[], %s::integer[]) AS changed(term, documents) "
-                    "ON CONFLICT (term) DO UPDATE SET documents = excluded.documents, seq = excluded.seq",
-                    (seq, [term for term, _ in changed], [documents for _, documents in changed]),
-                )
-                self._db.execute(
-                    "INSERT INTO clusterer (key, value) VALUES ('calibration', %s), ('documents', %s) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (calibration_to_json(clusterer.calibration), str(clusterer.frequencies.documents)),
-                )
-        if self._fresh is clusterer:
-            self._synced[clusterer] = seq
-
-    # -- reading -------------------------------------------------------------------------------
-    def load_clusterer(self) -> Clusterer:
-        """The clusterer as stored, read in one snapshot, with its sync point for :meth:`refresh`."""
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
         with self._db.transaction():
             self._db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            synced = self._last_seq()
-            values: dict[str, str] = dict(self._db.execute("SELECT key, value FROM clusterer").fetchall())
-            counts: dict[str, int] = dict(self._db.execute("SELECT term, documents FROM term_frequencies").fetchall())
-            states = [state_from_json(i, text) for i, text in self._db.execute("SELECT id, state FROM stories")]
-        clusterer = clusterer_from_rows(values, counts, states)
-        self._synced[clusterer] = synced
-        return clusterer
+            yield
 
-    def resolve(self, story_id: str) -> str | None:
-        """A story id as given, or the id of the story it was merged into; prefixes accepted."""
-        row = self._db.execute("SELECT story_id FROM story_aliases WHERE alias = %s", (story_id,)).fetchone()
-        if row is not None:
-            return str(row[0])
-        rows = self._db.execute(
-            "SELECT id FROM stories WHERE id = %s OR starts_with(id, %s) LIMIT 2", (story_id, story_id)
-        ).fetchall()
-        exact = [r[0] for r in rows if r[0] == story_id]
-        if exact:
-            return str(exact[0])
-        return str(rows[0][0]) if len(rows) == 1 else None
-
-    def story_of(self, article_id: str) -> str | None:
-        row = self._db.execute("SELECT story_id FROM articles WHERE id = %s", (article_id,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def story_version(self, story_id: str) -> str:
-        """Changes whenever the story gains an original article or absorbs another story
-        (a syndicated copy adds nothing to the analysis, so it leaves the version alone)."""
-        count, last = self._aggregate(
-            "SELECT COUNT(*), MAX(seq) FROM articles WHERE story_id = %s AND duplicate_of IS NULL", (story_id,)
-        )
-        return f"{count}:{last}"
-
-    def save_analysis(self, story_id: str, version: str, analysis: dict[str, Any]) -> None:
-        self._db.execute(
-            "INSERT INTO story_analysis (story_id, version, analysis) VALUES (%s, %s, %s) "
-            "ON CONFLICT (story_id) DO UPDATE SET version = excluded.version, analysis = excluded.analysis",
-            (story_id, version, Jsonb(analysis)),
+    def _save_frequencies(self, changed: Sequence[tuple[str, int]], seq: int) -> None:
+        """One statement for all the terms a save changed: with executemany, a save with a
+        hundred new terms would cost a hundred statements inside the clustering lock."""
+        self._execute(
+            "INSERT INTO term_frequencies (term, documents, seq) "
+            f"SELECT term, documents, ? FROM unnest(?::text[], ?::integer[]) AS changed(term, documents) {FREQUENCY_UPSERT}",
+            (seq, [term for term, _ in changed], [documents for _, documents in changed]),
         )
 
-    def analysis(self, story_id: str, version: str) -> dict[str, Any] | None:
-        """The stored analysis of the story, if it was made for this version of it."""
-        row = self._db.execute(
-            "SELECT analysis FROM story_analysis WHERE story_id = %s AND version = %s", (story_id, version)
-        ).fetchone()
-        return None if row is None else dict(row[0])
+    def _date_value(self, value: dt.date | None) -> Any:
+        return value
 
-    def article_count(self) -> int:
-        return int(self._aggregate("SELECT COUNT(*) FROM articles")[0])
+    def _time_value(self, value: dt.datetime) -> Any:
+        return value.replace(microsecond=0)
 
-    def search_text(self, query: str, limit: int = 20) -> list[str]:
-        """Ids of the articles containing every word of the query, best match first."""
-        rows = self._db.execute(
-            f"SELECT id FROM articles, plainto_tsquery('{TEXT_SEARCH_CONFIG}', %s) AS q "
-            f"WHERE {_DOCUMENT} @@ q ORDER BY ts_rank({_DOCUMENT}, q) DESC, seq LIMIT %s",
-            (query, limit),
+    def _keys_value(self, keys: Sequence[str]) -> Any:
+        return list(keys)
+
+    def _json_value(self, doc: Mapping[str, Any]) -> Any:
+        return Jsonb(doc)
+
+    def _key_value(self, key: str) -> Any:
+        return key
+
+    def _entity_value(self, entity_id: str) -> Any:
+        return Jsonb([{"id": entity_id}])
+
+    def _search_index(self, terms: Sequence[Term], limit: int) -> list[SearchHit]:
+        """PostgreSQL's own full-text search over the normalised text: every term a phrase
+        (``phraseto_tsquery``) or a prefix (``to_tsquery`` with ``:*``), ranked by ``ts_rank``
+        with the title weighted."""
+        query = " && ".join(
+            f"to_tsquery('{TEXT_SEARCH_CONFIG}', ?)" if prefix else f"phraseto_tsquery('{TEXT_SEARCH_CONFIG}', ?)"
+            for _, prefix in terms
         )
-        return [r[0] for r in rows]
-
-    def stories(self, *, limit: int | None = None, offset: int = 0, with_articles: bool = False) -> list[Story]:
-        """Stories, newest activity first."""
-        rows = self._db.execute(
-            "SELECT s.id, s.created_at, s.updated_at, MAX(a.seq) AS last_seq FROM stories s "
-            "JOIN articles a ON a.story_id = s.id GROUP BY s.id ORDER BY last_seq DESC LIMIT %s OFFSET %s",
-            (limit, offset),
-        ).fetchall()
-        return [self._story(story_id, created, updated, with_articles) for story_id, created, updated, _ in rows]
-
-    def story(self, story_id: str) -> Story | None:
-        resolved = self.resolve(story_id)
-        if resolved is None:
-            return None
-        row = self._db.execute("SELECT id, created_at, updated_at FROM stories WHERE id = %s", (resolved,)).fetchone()
-        return None if row is None else self._story(row[0], row[1], row[2], True)
-
-    def article(self, article_id: str) -> Article | None:
-        with self._db.cursor(row_factory=dict_row) as cursor:
-            row = cursor.execute("SELECT * FROM articles WHERE id = %s", (article_id,)).fetchone()
-        return None if row is None else _article(row)
-
-    def articles(self, story_id: str) -> list[Article]:
-        with self._db.cursor(row_factory=dict_row) as cursor:
-            rows = cursor.execute(
-                "SELECT * FROM articles WHERE story_id = %s ORDER BY published IS NULL, published, seq", (story_id,)
-            ).fetchall()
-        return [_article(r) for r in rows]
-
-    def _story(self, story_id: str, created: dt.datetime, updated: dt.datetime, with_articles: bool) -> Story:
-        merged = [r[0] for r in self._db.execute("SELECT alias FROM story_aliases WHERE story_id = %s", (story_id,))]
-        return story_from_members(story_id, self.articles(story_id), created, updated, merged, with_articles)
-
-
-def _article(row: dict[str, Any]) -> Article:
-    return Article(
-        id=row["id"],
-        fingerprint=row["fingerprint"],
-        origin=row["origin"],
-        source=row["source"],
-        url=row["url"],
-        title=row["title"],
-        body=row["body"],
-        language=row["language"],
-        published=PublishedDate(row["published"], DatePrecision(row["published_precision"]), row["published_origin"]),
-        ingested_at=row["ingested_at"],
-        duplicate_of=row["duplicate_of"],
-        name_keys=tuple(row["name_keys"]),
-        vector=vector_from_bytes(row["vector"]),
-    )
+        rows = self._execute(
+            f"SELECT a.id, ts_rank({_RANK_WEIGHTS}, s.document, q) AS score FROM (SELECT {query} AS q) AS query, "
+            "web_search s JOIN articles a ON a.seq = s.seq WHERE s.document @@ q ORDER BY score DESC, a.seq LIMIT ?",
+            [*(tsquery_prefix(words) if prefix else words for words, prefix in terms), limit],
+        )
+        return [SearchHit(str(r[0]), float(r[1])) for r in rows]

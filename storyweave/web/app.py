@@ -37,22 +37,21 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..encode import Encoder, load_encoder
 from ..pipeline import Pipeline
-from ..store import Store
+from ..store import SearchHit, Store
 from . import charts, openapi
 from .markup import anchor, article_highlights, mark_terms, render, spans_for
 from .queries import (
+    MAX_ENTITY_STORIES,
     StoryFilter,
-    analyses_with_entity,
     article_refs,
     entity_key,
     first_line,
     language_counts,
     list_stories,
     near_duplicates,
-    stories_mentioning,
     story_cards,
 )
-from .search import MAX_QUERY_CHARS, Hit, KeywordIndex, VectorIndex, snippet
+from .search import MAX_KEYWORD_HITS, MAX_QUERY_CHARS, VectorIndex, snippet
 from .submit import check, raw_docs
 
 if TYPE_CHECKING:  # the CLI imports this package to register `serve`: no import back at run time
@@ -107,15 +106,15 @@ class _SerialEncoder:
 
 class Reader:
     """What the app keeps between requests: the CLI context (settings, store, analysis), the
-    encoder (loaded on first use: pages that need none start fast), the search indexes, and the
-    lock that makes POSTed articles join stories one request at a time, as the clusterer needs."""
+    encoder (loaded on first use: pages that need none start fast), the vectors for semantic
+    search, and the lock that makes POSTed articles join stories one request at a time, as the
+    clusterer needs."""
 
     def __init__(self, context: Context, encoder: Encoder | None) -> None:
         self.context = context
         self.settings = context.settings
         self._encoder = None if encoder is None else _SerialEncoder(encoder)
         self._loading = threading.Lock()
-        self.keywords = KeywordIndex()
         self.vectors = VectorIndex()
         self.writing = threading.Lock()
 
@@ -133,7 +132,7 @@ def _reader() -> Reader:
 
 
 def _store() -> Store:
-    """This request's store connection (SQLite connections belong to one thread)."""
+    """This request's store connection (a connection belongs to one thread)."""
     if "store" not in g:
         g.store = _reader().context.store()
     store: Store = g.store
@@ -187,16 +186,15 @@ def stories_view() -> dict[str, Any]:
     filters = StoryFilter(_language_arg(), _date_arg("since"), _date_arg("until"), _entity_arg())
     page = _int_arg("page", 1, 1, MAX_PAGE)
     size = _int_arg("size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    db = _store()._db
-    ids, total = list_stories(db, filters, size, (page - 1) * size)
-    params = filters.params()
+    store = _store()
+    ids, total = list_stories(store, filters, size, (page - 1) * size)
     return {
-        "stories": story_cards(db, ids, _reader().settings.reader_language),
+        "stories": story_cards(store, ids, _reader().settings.reader_language),
         "page": page,
         "page_size": size,
         "total": total,
-        "filters": {name: params[name] for name in ("language", "since", "until", "entity")},
-        "languages": language_counts(db),
+        "filters": filters.params(),
+        "languages": language_counts(store),
     }
 
 
@@ -208,7 +206,7 @@ def story_view(story_id: str) -> dict[str, Any] | BaseResponse:
     if found.id != story_id:  # a merged story's id or a prefix: one canonical URL per story
         return redirect(url_for(str(request.endpoint), story_id=found.id))
     analysis = reader.context.analysis(store, found, reader.encoder)
-    card = story_cards(store._db, [found.id], reader.settings.reader_language)[0]
+    card = story_cards(store, [found.id], reader.settings.reader_language)[0]
     articles = [{**a.to_dict(), "lead": first_line(a.body)} for a in found.articles]
     return {**found.to_dict(), **card, "articles": articles, **analysis, "activity": charts.activity_counts(found.articles)}
 
@@ -222,9 +220,9 @@ def article_view(article_id: str) -> dict[str, Any]:
     analysis = reader.context.analysis(store, story, reader.encoder)
     return {
         **found.to_dict(with_body=True),
-        "story": story_cards(store._db, [story.id], reader.settings.reader_language)[0],
+        "story": story_cards(store, [story.id], reader.settings.reader_language)[0],
         "highlights": article_highlights(analysis, found.id),
-        "near_duplicates": near_duplicates(store._db, found.id),
+        "near_duplicates": near_duplicates(store, found.id),
     }
 
 
@@ -236,7 +234,11 @@ def entity_view(entity_id: str) -> dict[str, Any]:
     if key is None:
         abort(404, f"{entity_id!r} is not an entity id")
     store, language = _store(), _reader().settings.reader_language
-    found = [(s, a) for s, version, a in analyses_with_entity(store._db, entity_id) if store.story_version(s) == version]
+    found = [
+        (s, a)
+        for s, version, a in store.analyses_with_entity(entity_id, MAX_ENTITY_STORIES)
+        if store.story_version(s) == version
+    ]
     names: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     forms: dict[str, set[str]] = {}
@@ -250,8 +252,8 @@ def entity_view(entity_id: str) -> dict[str, Any]:
             forms.setdefault(lang, set()).update(written)
         mentions[story_id] = len(entity["mentions"])
         quotes += [{**q, "story_id": story_id} for q in analysis["quotes"] if q["speaker_entity"] == entity_id]
-    cards = story_cards(store._db, list(mentions), language)
-    others = [s for s in stories_mentioning(store._db, key) if s not in mentions]
+    cards = story_cards(store, list(mentions), language)
+    others = [s for s in store.stories_mentioning(key, MAX_ENTITY_STORIES) if s not in mentions]
     if not cards and not others:
         abort(404, f"no story names {entity_id!r}")
     return {
@@ -262,26 +264,25 @@ def entity_view(entity_id: str) -> dict[str, Any]:
         "surface_forms": {lang: sorted(written) for lang, written in sorted(forms.items())},
         "stories": [{**card, "mentions": mentions[card["id"]]} for card in cards],
         "quotes": quotes,
-        "unanalysed_stories": story_cards(store._db, others, language),
+        "unanalysed_stories": story_cards(store, others, language),
     }
 
 
-def _grouped(hits: Sequence[Hit], query: str) -> list[dict[str, Any]]:
+def _grouped(hits: Sequence[SearchHit], query: str) -> list[dict[str, Any]]:
     """Hits grouped by story, stories in the order of their best hit."""
     if not hits:
         return []
-    db = _store()._db
-    marks = ",".join("?" * len(hits))
-    ids = [h.article_id for h in hits]
-    refs = {r["id"]: r for r in article_refs(db, f"id IN ({marks})", ids)}
-    bodies = dict(db.execute(f"SELECT id, body FROM articles WHERE id IN ({marks})", ids).fetchall())
+    store = _store()
+    briefs = store.article_briefs([h.article_id for h in hits], whole_body=True)
+    refs = {r["id"]: r for r in article_refs(briefs)}
+    bodies = {b["id"]: b["lead"] for b in briefs}
     groups: dict[str, list[dict[str, Any]]] = {}
     for hit in hits:
         ref = refs.get(hit.article_id)
         if ref is not None:
             item = {**ref, "score": round(hit.score, 4), "snippet": snippet(bodies[hit.article_id], query)}
             groups.setdefault(ref["story_id"], []).append(item)
-    cards = story_cards(db, list(groups), _reader().settings.reader_language)
+    cards = story_cards(store, list(groups), _reader().settings.reader_language)
     return [{"story": card, "articles": groups[card["id"]]} for card in cards]
 
 
@@ -293,12 +294,12 @@ def search_view() -> dict[str, Any]:
     mode = request.args.get("mode") or "all"
     if mode not in SEARCH_MODES:
         raise BadRequest(f"`mode` must be one of {', '.join(SEARCH_MODES)}")
-    reader, db = _reader(), _store()._db
+    reader, store = _reader(), _store()
     keyword = semantic = None
     if mode in ("all", "keyword"):
-        keyword = _grouped(reader.keywords.search(db, query), query) if query else []
+        keyword = _grouped(store.search_text(query, MAX_KEYWORD_HITS), query) if query else []
     if mode in ("all", "semantic"):
-        semantic = _grouped(reader.vectors.search(db, reader.encoder, query), "") if query else []
+        semantic = _grouped(reader.vectors.search(store, reader.encoder, query), "") if query else []
     return {"query": query, "mode": mode, "keyword": keyword, "semantic": semantic}
 
 
@@ -457,6 +458,6 @@ def prepare(app: Flask) -> None:
     reader: Reader = app.extensions[EXTENSION]
     store = reader.context.store()
     try:
-        reader.keywords.catch_up(store._db)
+        store.update_search_index()
     finally:
         store.close()

@@ -8,6 +8,7 @@ WSGI server (it reads the same ``STORYWEAVE_*`` settings).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
@@ -18,6 +19,15 @@ __all__ = ["serve"]
 
 DEFAULT_HOST = "127.0.0.1"  # this machine only: the pages show whatever the store holds
 DEFAULT_PORT = 8001
+
+
+def _shown(db: str) -> str:
+    """The store as the log may show it: a database URL without its password."""
+    parts = urlsplit(db)
+    if not parts.password:
+        return db
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@{host}" if parts.username else host))
 
 
 @click.command()
@@ -36,7 +46,7 @@ def serve(ctx: Context, host: str, port: int) -> None:
     prepare(app)
     server = make_server(host, port, app, threaded=True)
     mode = "read-write (POST /articles needs the API token)" if ctx.settings.api_token else "read-only"
-    click.echo(f"serving {ctx.settings.db} at http://{host}:{server.port}/ ({mode}); Ctrl-C stops", err=True)
+    click.echo(f"serving {_shown(ctx.settings.db)} at http://{host}:{server.port}/ ({mode}); Ctrl-C stops", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

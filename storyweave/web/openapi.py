@@ -312,7 +312,7 @@ PATHS: dict[str, Schema] = {
         {"404": _NOT_FOUND},
     ),
     "/search.json": _get(
-        "Keyword (FTS5, any script) and semantic (cross-language) search, grouped by story",
+        "Keyword (the store's full-text index, any script) and semantic (cross-language) search, grouped by story",
         "SearchResults",
         [
             _param("q", "query", "The query; `word*` is a prefix", {"type": "string", "maxLength": MAX_QUERY_CHARS}),
