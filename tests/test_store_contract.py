@@ -64,6 +64,22 @@ def test_restart_continues_with_the_same_stories(db: str) -> None:
     assert {s.id for s in store.stories()} == set(first)
 
 
+def test_a_restart_loads_only_the_active_stories(db: str) -> None:
+    # A year of daily stories: the reloaded clusterer holds about the last activity window of
+    # them (eviction is amortised), while the store keeps them all.
+    store = open_store(db)
+    clusterer = store.load_clusterer()
+    for i in range(150):
+        a = article(f"d{i}", unit(500 + i), day=DAY + dt.timedelta(days=2 * i), body=f"daily{i} report")
+        assignment, state = clusterer.assign(a)
+        store.save(a, assignment, clusterer, state)
+    store.close()
+    store = open_store(db)
+    reloaded = store.load_clusterer()
+    assert len(store.stories()) == 150
+    assert len(reloaded.states) < 100 and "st_d149" in reloaded.states and "st_d0" not in reloaded.states
+
+
 def test_a_failed_write_leaves_no_half_written_story(db: str) -> None:
     _fill(db, 3)
     store = open_store(db)

@@ -411,8 +411,10 @@ class SQLStore(ABC):
             synced = self._last_seq()
             values = self._clusterer_values()
             counts = {r[0]: int(r[1]) for r in self._execute("SELECT term, documents FROM term_frequencies")}
-            states = [state_from_json(i, text) for i, text in self._execute("SELECT id, state FROM stories")]
-        clusterer = clusterer_from_rows(values, counts, states)
+            # Streamed oldest first, so that the clusterer drops the stories that left the
+            # activity window as it goes: memory holds the active stories, not the archive.
+            rows = self._execute("SELECT id, state FROM stories ORDER BY created_at")
+            clusterer = clusterer_from_rows(values, counts, (state_from_json(i, text) for i, text in rows))
         self._synced[clusterer] = synced
         return clusterer
 
