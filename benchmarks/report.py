@@ -79,7 +79,7 @@ def pairs_section(result: dict[str, Any], shown: str) -> list[str]:
     lines = ["### SemEval-2022 Task 8 dev pairs (multilingual same-story pairs)", "", f"`{shown}`", "",
              "Pearson r between the score and −Overall; ROC AUC for same story (Overall ≤ 1.5) against different (≥ 3).", "",
              "| method | Pearson | original rows | translated rows | ROC AUC | storyweave r minus this |", "|---|---|---|---|---|---|",
-             f"| **storyweave** (clusterer's log-odds) | **{f3(ours['pearson'])}** | {f3(ours['pearson_original'])} | {f3(ours['pearson_translated'])} | {f3(ours['roc_auc'])} | |"]
+             f"| **storyweave** (probability of one story: the logistic of the clusterer's log-odds) | **{f3(ours['pearson'])}** | {f3(ours['pearson_original'])} | {f3(ours['pearson_translated'])} | {f3(ours['roc_auc'])} | |"]
     for name, b in result.get("baselines", {}).items():
         lines.append(f"| {name} cosine | {f3(b['pearson'])} | {f3(b['pearson_original'])} | {f3(b['pearson_translated'])} | {f3(b['roc_auc'])} | {ours['pearson'] - b['pearson']:+.3f} |")
     lines.append(f"| first-placed supervised system (official test set, full texts; reference only) | {SEMEVAL_FIRST_PLACE_PEARSON} | | | | |")
