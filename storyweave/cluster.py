@@ -160,6 +160,8 @@ class StoryState:
     keys: Counter[str] = field(default_factory=Counter)  # name key -> members mentioning it
     first_day: int | None = None  # date ordinals of the members dated to the day
     last_day: int | None = None
+    # (size, mass) memo of Clusterer._name_mass: derived, never stored.
+    name_mass: tuple[int, float] | None = field(default=None, repr=False, compare=False)
 
     def centroid(self) -> np.ndarray:
         total = sum(self.vector_sums.values())
@@ -276,7 +278,6 @@ class Clusterer:
             self.states[state.id] = state
             self.index.upsert(state.id, state.centroid(), state.keys, state.last_day)
         self._next_created = max((s.created for s in self.states.values()), default=0) + 1
-        self._masses: dict[str, tuple[int, float]] = {}  # story id -> (size, name mass)
         self._forget_inactive()
 
     # -- features ------------------------------------------------------------------------------
@@ -316,14 +317,14 @@ class Clusterer:
         return min(1.0, self.frequencies.idf("k:" + key) / NAME_IDF_REFERENCE)
 
     def _name_mass(self, story: StoryState) -> float:
-        """Sum of the rarity-weighted shares of the story's name keys; cached per story size,
-        since a story's names change only when it grows (rarities drift slowly meanwhile)."""
-        stored = self.states.get(story.id) is story
-        if stored and story.id in self._masses and self._masses[story.id][0] == story.size:
-            return self._masses[story.id][1]
+        """Sum of the rarity-weighted shares of the story's name keys, kept on the state per
+        story size: a story's names change only when it grows (rarities drift slowly meanwhile),
+        and an article is compared with a dozen candidates."""
+        cached = story.name_mass
+        if cached is not None and cached[0] == story.size:
+            return cached[1]
         mass = sum(self._name_weight(k) * count for k, count in story.keys.items()) / story.size
-        if stored:
-            self._masses[story.id] = (story.size, mass)
+        story.name_mass = (story.size, mass)
         return mass
 
     def _name_overlap(self, a: StoryState, b: StoryState) -> float:
@@ -408,7 +409,6 @@ class Clusterer:
         states keeps memory flat as the archive grows (the store keeps them)."""
         for story_id in self.index.take_evicted():
             self.states.pop(story_id, None)
-            self._masses.pop(story_id, None)
 
     def pair_score(self, a: Article, b: Article) -> float:
         """Log-odds that two articles tell one story, each taken as a one-article story."""
