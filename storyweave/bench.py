@@ -40,7 +40,8 @@ REPLAY_SHIFT_DAYS = 45
 # Undated texts (ECB+, SemEval) get a date within a month of the base date, spread by position.
 BASE_DATE = dt.date(2020, 1, 1)
 SYNTHETIC_SPAN_DAYS = 30
-_MARKER = re.compile(r"\n\n\(replay \d+\)$")
+# Matched after embedding_text has folded the text's whitespace, so the newlines may be spaces.
+_MARKER = re.compile(r"\s+\(replay \d+\)$")
 
 
 class ReplayEncoder:

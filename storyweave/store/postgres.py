@@ -154,6 +154,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE web_search_state (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
     INSERT INTO web_search_state (key, value) VALUES ('version', 0), ('seq', 0);
     """,
+    # Articles that name an article as their original, found by index (as on SQLite, where the
+    # deferred foreign-key check scanned the table without it).
+    """
+    CREATE INDEX articles_duplicate_of ON articles(duplicate_of);
+    """,
 )
 
 

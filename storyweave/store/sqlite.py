@@ -142,6 +142,12 @@ CREATE INDEX articles_url ON articles(url);
     CREATE TABLE IF NOT EXISTS web_search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO web_search_state (key, value) VALUES ('version', 0), ('seq', 0) ON CONFLICT (key) DO NOTHING;
     """,
+    # Foreign keys are checked at commit, so inserting an article makes SQLite look for articles
+    # that name it as their original: without this index that was a scan of the whole table per
+    # article, and ingest slowed linearly with the store (50 -> 12 articles/s from 5k to 50k).
+    """
+    CREATE INDEX articles_duplicate_of ON articles(duplicate_of);
+    """,
 )
 
 
