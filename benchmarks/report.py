@@ -17,6 +17,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +148,8 @@ def main() -> None:
     parser.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
-    parser.add_argument("--speed-json", help="the saved --json output of an earlier `storyweave bench` run, shown instead of running it")
-    parser.add_argument("--speed-commit", default="unknown", help="the commit that earlier run was made from")
+    parser.add_argument("--speed-json", help="saved --json output of a longer `storyweave bench` run, added to the speed table")
+    parser.add_argument("--speed-commit", default="unknown", help="the commit that longer run was made from")
     args = parser.parse_args()
     # Shown relative to the checkout, as a reader would type the commands from there.
     bench = Path(os.path.relpath(Path(args.bench).resolve(), ROOT))
@@ -174,19 +175,26 @@ def main() -> None:
     out += mix_section(json.loads(mixed.stdout), f"python benchmarks/mix.py {bench}")
     encoder = subprocess.run([sys.executable, "benchmarks/encoder.py", str(bench), "--json"], check=True, capture_output=True, text=True, cwd=ROOT)
     out += encoder_section(json.loads(encoder.stdout), f"python benchmarks/encoder.py {bench}")
-    if args.speed_json:
-        # A long stream measured earlier by the same command (the 100k run takes most of an hour).
-        saved = Path(args.speed_json)
-        when = dt.datetime.fromtimestamp(saved.stat().st_mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        shown = f"storyweave bench {bench} --sizes {','.join(str(r['articles']) for r in json.loads(saved.read_text()))} --json"
-        out += speed_section(json.loads(saved.read_text()), shown, f"finished {when}, from commit {args.speed_commit}")
-    else:
-        results, shown = run(["bench", str(bench), "--sizes", args.sizes])
-        out += speed_section(results, shown)
+    results, shown = run(["bench", str(bench), "--sizes", args.sizes])
+    speed_at = len(out)  # the table goes here, once any saved longer run has been read (below)
     # Ray backfill against the sequential run (equivalence, speed, cluster-size estimate): the
     # script prints its own Markdown section.
     scale = subprocess.run([sys.executable, "benchmarks/scale.py", "--bench", str(bench)], check=True, capture_output=True, text=True, cwd=ROOT)
     out += ["## Scale-out", "", scale.stdout.replace("## Measured", "### Measured").strip(), ""]
+    provenance = ""
+    if args.speed_json:
+        # A longer stream measured by the same command in a process of its own, from the same commit,
+        # alongside this report (the 100k run takes most of an hour); read last, when it is done.
+        saved = Path(args.speed_json)
+        while not saved.exists() or not saved.read_text(encoding="utf-8").strip():
+            time.sleep(30)  # still running: its output is written when it ends
+        finished = dt.datetime.fromtimestamp(saved.stat().st_mtime, dt.timezone.utc).strftime("%H:%M UTC")
+        extra = json.loads(saved.read_text(encoding="utf-8"))
+        sizes = ",".join(str(r["articles"]) for r in extra)
+        provenance = (f"the {sizes} row: `storyweave bench {bench} --sizes {sizes} --json`, run alongside this report "
+                      f"from commit {args.speed_commit}, finished {finished}")
+        results = results + extra
+    out[speed_at:speed_at] = speed_section(results, shown, provenance)
     Path(args.output).write_text("\n".join(out) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
 
