@@ -284,13 +284,14 @@ def _is_byline(line: str) -> bool:
 
 
 def _is_allcaps_headline(line: str) -> bool:
-    letters = [ch for ch in line if ch.isalpha()]
-    cased = [ch for ch in letters if ch.isupper() or ch.islower()]
-    if len(cased) < ALLCAPS_MIN_LETTERS or len(cased) < len(letters) / 2:
+    letters = "".join(filter(str.isalpha, line))
+    lower = sum(map(str.islower, letters))
+    cased = lower + sum(map(str.isupper, letters))  # no single character is both
+    if cased < ALLCAPS_MIN_LETTERS or cased < len(letters) / 2:
         return False  # too short, or a script without case
     if len(line.split()) < ALLCAPS_MIN_WORDS:
         return False
-    return sum(ch.islower() for ch in cased) <= ALLCAPS_MAX_LOWER_SHARE * len(cased)
+    return lower <= ALLCAPS_MAX_LOWER_SHARE * cased
 
 
 def _drop_trailing_credit(line: str) -> str:
@@ -307,8 +308,10 @@ def _drop_trailing_credit(line: str) -> str:
 
 
 def _lower_share(text: str) -> float:
-    cased = [ch for ch in text if ch.isupper() or ch.islower()]
-    return sum(ch.islower() for ch in cased) / len(cased) if cased else 1.0
+    # map() over str methods runs the per-character loop in C: this was a tenth of cleaning.
+    lower = sum(map(str.islower, text))
+    cased = lower + sum(map(str.isupper, text))  # no single character is both
+    return lower / cased if cased else 1.0
 
 
 def _ends_sentence(line: str) -> bool:

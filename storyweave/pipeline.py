@@ -18,6 +18,7 @@ import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import PurePath
@@ -110,25 +111,48 @@ class Pipeline:
     def run(
         self, items: Iterable[RawDoc | IngestError], on_item: Callable[[], None] | None = None
     ) -> IngestReport:
-        """Ingest a stream; bad items are reported, never fatal; each article commits on its own."""
+        """Ingest a stream; bad items are reported, never fatal; each article commits on its own.
+
+        The next batch is read and prepared on a second thread while this one is encoded,
+        clustered and stored, in order. The encoder's C engine releases the GIL and keeps two
+        cores only partly busy (1.6x the speed of one thread, not 2x), and the pure-Python
+        preparation fills the gap: see ``docs/benchmarks.md`` (benchmarks/mix.py) for the
+        articles per second end to end.
+        """
         report = IngestReport()
-        for batch in _batches(items, self.batch_size):
-            articles: list[Article] = []
-            started = time.perf_counter()
-            for item in batch:
-                if isinstance(item, IngestError):
-                    report.errors.append(item)
-                    continue
-                try:
-                    articles.append(prepare(item))
-                except (ValueError, UnicodeError) as exc:
-                    report.errors.append(IngestError(item.origin, str(exc)))
-            self.seconds["prepare"] += time.perf_counter() - started
-            self.add(articles, report)
-            if on_item is not None:
-                for _ in batch:
-                    on_item()
+        batches = _batches(items, self.batch_size)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyweave-prepare") as worker:
+            pending = worker.submit(self._prepare_next, batches)
+            while (prepared := pending.result()) is not None:
+                pending = worker.submit(self._prepare_next, batches)
+                items_read, articles, errors = prepared
+                report.errors.extend(errors)
+                self.add(articles, report)
+                if on_item is not None:
+                    for _ in range(items_read):
+                        on_item()
         return report
+
+    def _prepare_next(
+        self, batches: Iterator[list[RawDoc | IngestError]]
+    ) -> tuple[int, list[Article], list[IngestError]] | None:
+        """Read and prepare the next batch (on the preparing thread); None at the end."""
+        started = time.thread_time()  # CPU time: this thread overlaps the others
+        batch = next(batches, None)
+        if batch is None:
+            return None
+        articles: list[Article] = []
+        errors: list[IngestError] = []
+        for item in batch:
+            if isinstance(item, IngestError):
+                errors.append(item)
+                continue
+            try:
+                articles.append(prepare(item))
+            except (ValueError, UnicodeError) as exc:
+                errors.append(IngestError(item.origin, str(exc)))
+        self.seconds["prepare"] += time.thread_time() - started
+        return len(batch), articles, errors
 
     def add(self, articles: list[Article], report: IngestReport) -> None:
         """Encode (unless already encoded), cluster and store prepared articles, in the order given."""

