@@ -158,6 +158,7 @@ def main() -> None:
     parser.add_argument("--speed-json", help="saved --json output of a longer `storyweave bench` run, added to the speed table")
     parser.add_argument("--speed-commit", default="unknown", help="the commit that longer run was made from")
     args = parser.parse_args()
+    started = time.time()
     # Shown relative to the checkout, as a reader would type the commands from there.
     bench = Path(os.path.relpath(Path(args.bench).resolve(), ROOT))
     out = ["# Benchmarks", "",
@@ -195,10 +196,13 @@ def main() -> None:
         saved = Path(args.speed_json)
         while not saved.exists() or not saved.read_text(encoding="utf-8").strip():
             time.sleep(30)  # still running: its output is written when it ends
-        finished = dt.datetime.fromtimestamp(saved.stat().st_mtime, dt.timezone.utc).strftime("%H:%M UTC")
+        ended = saved.stat().st_mtime
+        finished = dt.datetime.fromtimestamp(ended, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        # Said, because a run sharing the 2 cores with this report is slower than one alone.
+        when = "before this report" if ended < started else "alongside this report, sharing its cores"
         extra = json.loads(saved.read_text(encoding="utf-8"))
         sizes = ",".join(str(r["articles"]) for r in extra)
-        provenance = (f"the {sizes} row: `storyweave bench {bench} --sizes {sizes} --json`, run alongside this report "
+        provenance = (f"the {sizes} row: `storyweave bench {bench} --sizes {sizes} --json`, run {when}, "
                       f"from commit {args.speed_commit}, finished {finished}")
         results = results + extra
     out[speed_at:speed_at] = speed_section(results, shown, provenance)
