@@ -102,7 +102,7 @@ def timelines_section(result: dict[str, Any], shown: str) -> list[str]:
 
 
 _PREPARE_OVERLAP = ("`prepare` is the CPU time of the thread that reads and prepares the next batch while the "
-                    "current one is encoded, clustered and stored: it overlaps the other stages, so the stages add up "
+                    "current one is encoded (clustering waits for it to end): it overlaps the encoder, so the stages add up "
                     "to more than the wall-clock time per article.")
 
 
