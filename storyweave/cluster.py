@@ -11,6 +11,12 @@ same story scores across languages):
 - lexical overlap within a language (TF-IDF cosine with document frequencies learnt online);
 - time: similar articles far apart in time are usually different stories.
 
+The decision is online, made once per article on the evidence of that moment, so the first
+articles of a burst can join a story before the stories have taken shape. Every
+:data:`REFINE_EVERY` articles the recent ones are checked again against the stories as they now
+are, and move where they now fit better (the reassignment step of k-means, kept to a window so
+the cost per article stays flat).
+
 Story ids are the id of the founding article prefixed with ``st_``: deterministic, so re-running
 the same stream gives the same ids, and never renamed once given.
 """
@@ -20,14 +26,14 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .index import CandidateIndex
-from .records import Article, Assignment, DatePrecision
+from .records import Article, Assignment, DatePrecision, Move
 
 __all__ = ["Calibration", "Clusterer", "Features", "StoryState", "article_terms", "score"]
 
@@ -79,6 +85,18 @@ TIME_SCALE_DAYS = 3.0
 TIME_PENALTY_CAP = 15.0
 # Merges checked after each join; one is the common case (a story bridging two fragments).
 MAX_MERGES_PER_ARTICLE = 3
+# The periodic re-check: every REFINE_EVERY articles, each of the last REFINE_WINDOW articles that
+# shares its story with others moves to the best-scoring other story if that story now scores
+# higher than its own (its own story without it) and joins by itself (log-odds >= 0). Each
+# article is so checked REFINE_WINDOW / REFINE_EVERY = 4 times, which bounds the cost: 4 candidate
+# searches per article. Chosen on a simulation over ECB+ dev pairwise scores, then measured with
+# the real clusterer (`storyweave eval ecbplus`, BCubed F1): topic order 0.861 -> 0.881, three
+# shuffled orders 0.862/0.858/0.870 -> 0.858/0.861/0.866. Bursty streams (news arrives story by
+# story) gain, random orders neither gain nor lose; checking every 16 of the last 192 gained
+# 0.007 more in topic order for three times the cost. Articles alone in their story are left to
+# the merge check, so a re-check never empties a story and never retires an id.
+REFINE_EVERY = 64
+REFINE_WINDOW = 256
 # Terms kept per story and language; the rest contribute little to a cosine and cost memory.
 STORY_TERMS_CAP = 300
 # Terms shorter than this carry little topical information in space-delimited scripts.
@@ -193,6 +211,55 @@ class StoryState:
         days = [d for d in (self.first_day, self.last_day, other.first_day, other.last_day) if d is not None]
         self.first_day = min(days) if days else None
         self.last_day = max(days) if days else None
+        self.name_mass = None
+
+    def remove(self, member: StoryState) -> None:
+        """Take a member back out (the re-check moved it). Changed entries are replaced, never
+        updated in place, so a shallow copy of the state (:meth:`without`) is safe to change.
+        Terms trimmed by the cap are simply absent; the date span stays as it was, a
+        conservative bound (the members' own dates are not kept)."""
+        self.size -= member.size
+        for lang, total in member.vector_sums.items():
+            count = self.vector_counts.get(lang, 0) - member.vector_counts[lang]
+            if count > 0:
+                self.vector_sums[lang] = self.vector_sums[lang] - total
+                self.vector_counts[lang] = count
+            else:
+                self.vector_sums.pop(lang, None)
+                self.vector_counts.pop(lang, None)
+                self.terms.pop(lang, None)
+        for lang, bag in member.terms.items():
+            if lang in self.terms:
+                left = Counter(self.terms[lang])
+                left.subtract(bag)
+                self.terms[lang] = Counter({t: w for t, w in left.items() if w > 1e-9})
+        self.keys = self.keys - member.keys
+        self.name_mass = None
+
+    def without(self, member: StoryState) -> StoryState:
+        """A copy of the story with one member taken out, to score the member against the rest."""
+        rest = StoryState(
+            id=self.id,
+            created=self.created,
+            size=self.size,
+            vector_sums=dict(self.vector_sums),
+            vector_counts=dict(self.vector_counts),
+            terms=dict(self.terms),
+            keys=self.keys,
+            first_day=self.first_day,
+            last_day=self.last_day,
+        )
+        rest.remove(member)
+        return rest
+
+
+@dataclass(slots=True)
+class RecentMember:
+    """A recently assigned article, kept (as a one-member story) for the periodic re-check."""
+
+    article_id: str
+    story_id: str
+    single: StoryState
 
 
 def _day(article: Article) -> int | None:
@@ -278,6 +345,10 @@ class Clusterer:
             self.states[state.id] = state
             self.index.upsert(state.id, state.centroid(), state.keys, state.last_day)
         self._next_created = max((s.created for s in self.states.values()), default=0) + 1
+        # The articles this clusterer assigned most recently, for the periodic re-check. Kept in
+        # memory only: a process that starts again re-checks only what it assigns itself.
+        self.recent: deque[RecentMember] = deque(maxlen=REFINE_WINDOW)
+        self._assigned = 0
         self._forget_inactive()
 
     # -- features ------------------------------------------------------------------------------
@@ -361,7 +432,8 @@ class Clusterer:
     # -- the decision --------------------------------------------------------------------------
     def assign(self, article: Article) -> tuple[Assignment, StoryState]:
         """Join the best-scoring candidate story if its log-odds are >= 0, else start a story;
-        then merge the touched story with others while their log-odds are >= 0."""
+        then merge the touched story with others while their log-odds are >= 0; and every
+        REFINE_EVERY articles check the recent ones again (:meth:`_refine`)."""
         if article.vector is None:
             raise ValueError(f"article {article.id} has no vector; encode before clustering")
         self._learn_background(article)
@@ -374,8 +446,8 @@ class Clusterer:
             state.absorb(single)
             decision = "join"
         else:
-            state = single
-            state.created = self._next_created
+            state = StoryState(id=single.id, created=self._next_created)
+            state.absorb(single)  # a copy: `single` stays the article alone, for the re-check
             self._next_created += 1
             self.states[state.id] = state
             decision, best_score = "new", 0.0
@@ -383,8 +455,34 @@ class Clusterer:
         merged: list[str] = []
         if decision == "join":
             state, merged = self._merge_from(state)
+        self.recent.append(RecentMember(article.id, state.id, single))
+        self._assigned += 1
+        moved = self._refine() if self._assigned % REFINE_EVERY == 0 else ()
         self._forget_inactive()
-        return Assignment(article.id, state.id, decision, float(best_score), tuple(merged)), state
+        assignment = Assignment(article.id, state.id, decision, float(best_score), tuple(merged), moved)
+        return assignment, state
+
+    def _refine(self) -> tuple[Move, ...]:
+        """Check each recent article again: move it to the best-scoring other story when that
+        story now scores higher than its own story without it, and >= 0. Articles alone in
+        their story stay (the merge check handles them), so no story empties."""
+        moves: list[Move] = []
+        for member in self.recent:
+            own = self.states.get(member.story_id)
+            if own is None or own.size < 2:
+                continue  # merged away by another writer, out of the window, or alone
+            own_score = score(self.features(member.single, own.without(member.single)))
+            best_id, best_score = self._best(member.single, exclude=own.id)
+            if best_id is None or best_score <= max(0.0, own_score):
+                continue
+            target = self.states[best_id]
+            own.remove(member.single)
+            target.absorb(member.single)
+            self.index.upsert(own.id, own.centroid(), (), own.last_day)
+            self.index.upsert(target.id, target.centroid(), member.single.keys, target.last_day)
+            moves.append(Move(member.article_id, own.id, target.id))
+            member.story_id = target.id
+        return tuple(moves)
 
     def _merge_from(self, state: StoryState) -> tuple[StoryState, list[str]]:
         """Merge the story with its best candidate while they score as one story. The older story
@@ -399,6 +497,9 @@ class Clusterer:
             older.absorb(younger)
             del self.states[younger.id]
             self.index.remove(younger.id)
+            for member in self.recent:
+                if member.story_id == younger.id:
+                    member.story_id = older.id
             merged.append(younger.id)
             state = older
             self.index.upsert(state.id, state.centroid(), younger.keys, state.last_day)

@@ -20,6 +20,7 @@ __all__ = [
     "Entity",
     "IngestError",
     "Mention",
+    "Move",
     "PublishedDate",
     "Quote",
     "RawDoc",
@@ -138,14 +139,24 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class Move:
+    """A recent article the clusterer moved to another story when it checked it again."""
+
+    article_id: str
+    from_story: str
+    to_story: str
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
-    """The clusterer's decision for one article."""
+    """The clusterer's decision for one article, and what else it changed meanwhile."""
 
     article_id: str
     story_id: str
     decision: str  # "join", "new" or "duplicate"
     score: float  # the log-odds of joining the chosen story (0 for "new")
     merged: tuple[str, ...] = ()  # younger stories merged into story_id after this article joined
+    moved: tuple[Move, ...] = ()  # recent articles moved between stories by the periodic re-check
 
 
 @dataclass(slots=True)

@@ -61,3 +61,24 @@ def query_rows(db: str, sql: str) -> list[dict[str, Any]]:
     with closing(sqlite3.connect(db)) as connection:
         connection.row_factory = sqlite3.Row
         return [dict(row) for row in connection.execute(sql)]
+
+
+def misjoined_stream() -> list[Article]:
+    """Six articles where a greedy online decision goes wrong and a later look puts it right:
+    ``x`` joins story a (its only candidate then) though it is closer to story b, which only
+    forms after it. Exact vectors: a shared direction of weight SHARED_WEIGHT, as in unit().
+    Cosines: a-a and b-b about 1, a-b 0.78, x-a 0.92 (enough to join), x-b 0.95."""
+    def vec(a: float, b: float, jitter: int) -> np.ndarray:
+        v = np.zeros(DIM, dtype=np.float32)
+        v[0], v[1], v[2], v[3 + jitter] = SHARED_WEIGHT, a, b, 0.05
+        return v / np.linalg.norm(v)
+
+    day = dt.date(2024, 3, 1)
+    return [
+        article("a1", vec(1.0, 0.0, 0), day=day),
+        article("a2", vec(1.0, 0.0, 1), day=day),
+        article("x", vec(0.65, 0.76, 2), day=day),
+        article("b1", vec(0.0, 1.0, 3), day=day),
+        article("b2", vec(0.0, 1.0, 4), day=day),
+        article("b3", vec(0.0, 1.0, 5), day=day),
+    ]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
+from storyweave import cluster
 from storyweave.cluster import Calibration, Clusterer, Features, StoryState, article_terms, score
 from storyweave.index import ACTIVE_WINDOW_DAYS, CandidateIndex
+from storyweave.records import Move
 
-from .helpers import article, unit
+from .helpers import article, misjoined_stream, unit
 
 DAY = dt.date(2024, 3, 1)
 
@@ -140,3 +143,43 @@ def test_clusterer_forgets_stories_that_leave_the_activity_window() -> None:
     assert len(clusterer.states) < 2 * ACTIVE_WINDOW_DAYS + 64
     assert f"st_d{364}" in clusterer.states and "st_d0" not in clusterer.states
     assert set(clusterer.states) == set(clusterer.index.ids)
+
+
+def _assign_all(refine_every: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Clusterer, list[tuple[Move, ...]]]:
+    monkeypatch.setattr(cluster, "REFINE_EVERY", refine_every)
+    clusterer = Clusterer()
+    return clusterer, [clusterer.assign(a)[0].moved for a in misjoined_stream()]
+
+
+def test_the_re_check_moves_a_recent_article_to_the_story_it_fits_better(monkeypatch: pytest.MonkeyPatch) -> None:
+    clusterer, moved = _assign_all(6, monkeypatch)
+    assert moved[:5] == [()] * 5
+    assert moved[5] == (Move("x", "st_a1", "st_b1"),)
+    assert {i: s.size for i, s in clusterer.states.items()} == {"st_a1": 2, "st_b1": 4}
+    # The story it left is what it would be had x never joined it.
+    alone = Clusterer()
+    for a in misjoined_stream()[:2]:
+        alone.assign(a)
+    left, expected = clusterer.states["st_a1"], alone.states["st_a1"]
+    assert left.vector_counts == expected.vector_counts
+    assert abs(left.centroid() @ expected.centroid() - 1.0) < 1e-5
+    assert dict(left.terms["en"]) == pytest.approx(dict(expected.terms["en"]), abs=1e-6)
+    # Without the re-check the greedy decision stands.
+    clusterer, moved = _assign_all(10**9, monkeypatch)
+    assert not any(moved) and clusterer.states["st_a1"].size == 3
+
+
+def test_a_story_without_a_member_is_the_story_before_it_joined() -> None:
+    first = article("m1", unit(1), day=DAY, keys=("k1", "k2"), body="summit vostochny talks")
+    second = article("m2", unit(2), day=DAY + dt.timedelta(2), keys=("k2",), language="ar", body="قمة")
+    story, member = StoryState(id="s"), StoryState(id="m")
+    story.add(first, {"summit": 0.6, "talks": 0.8})
+    member.add(second, {"قمة": 1.0})
+    before = (dict(story.terms), dict(story.keys), story.vector_counts.copy(), story.centroid())
+    grown = StoryState(id="s", size=story.size, vector_sums=dict(story.vector_sums), vector_counts=dict(story.vector_counts),
+                       terms={k: v.copy() for k, v in story.terms.items()}, keys=story.keys.copy())
+    grown.absorb(member)
+    rest = grown.without(member)
+    assert grown.size == 2 and "ar" in grown.vector_sums  # the copy left the original alone
+    assert rest.size == 1 and dict(rest.terms) == before[0] and dict(rest.keys) == before[1]
+    assert rest.vector_counts == before[2] and np.allclose(rest.centroid(), before[3], atol=1e-6)

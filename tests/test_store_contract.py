@@ -18,7 +18,9 @@ from storyweave.store import open_store
 from storyweave.store import sqlite as sqlite_store
 from storyweave.store.sql import SeenItem
 
-from .helpers import DIM, article, query_rows, unit
+from storyweave import cluster
+
+from .helpers import DIM, article, misjoined_stream, query_rows, unit
 from .pg import STORES, fresh_store, postgres_server  # noqa: F401  (fixtures)
 
 DAY = dt.date(2024, 3, 1)
@@ -138,6 +140,23 @@ def test_a_merge_moves_articles_and_keeps_the_old_id_resolvable(db: str) -> None
     assert story.merged_ids == [absorbed]
     assert {a.id for a in story.articles} == {"a0", "a1", "n"}
     assert absorbed not in {s.id for s in store.stories()}
+
+
+def test_a_re_checked_article_moves_in_the_store_too(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cluster, "REFINE_EVERY", 6)
+    store = open_store(db)
+    clusterer = store.load_clusterer()
+    versions = []
+    for a in misjoined_stream():
+        assignment, state = clusterer.assign(a)
+        store.save(a, assignment, clusterer, state)
+        versions.append(store.story_version("st_a1"))
+    assert versions[3] == versions[4] != versions[5]  # untouched, untouched, lost x
+    assert store.story_of("x") == "st_b1"
+    assert {s.id: s.size for s in store.stories()} == {"st_a1": 2, "st_b1": 4}
+    store.close()
+    reloaded = open_store(db).load_clusterer()  # the moved states were stored, not only the rows
+    assert {i: s.size for i, s in reloaded.states.items()} == {"st_a1": 2, "st_b1": 4}
 
 
 def test_re_ingest_of_a_stored_article_writes_nothing(db: str) -> None:

@@ -377,6 +377,19 @@ class SQLStore(ABC):
                 )
                 self._execute("DELETE FROM story_analysis WHERE story_id = ?", (merged,))
                 self._execute("DELETE FROM stories WHERE id = ?", (merged,))
+            for move in assignment.moved:
+                # The periodic re-check moved a recent article (and its syndicated copies).
+                self._execute(
+                    "UPDATE articles SET story_id = ? WHERE id = ? OR duplicate_of = ?",
+                    (move.to_story, move.article_id, move.article_id),
+                )
+            for story_id in {s for move in assignment.moved for s in (move.from_story, move.to_story)} - {assignment.story_id}:
+                # Every story a move touched gets its new state and this seq, so that other
+                # writers' refresh picks it up; none is emptied (see Clusterer._refine).
+                self._execute(
+                    "UPDATE stories SET updated_at = ?, state = ?, updated_seq = ? WHERE id = ?",
+                    (now, state_to_json(clusterer.states[story_id]), seq, story_id),
+                )
             if state is not None:
                 self._save_frequencies(clusterer.frequencies.pending(), seq)
                 self._execute(
@@ -440,12 +453,16 @@ class SQLStore(ABC):
         return _article(rows[0]) if rows else None
 
     def story_version(self, story_id: str) -> str:
-        """Changes whenever the story gains an original article or absorbs another story
-        (a syndicated copy adds nothing to the analysis, so it leaves the version alone)."""
+        """Changes whenever the story gains an original article, absorbs another story or gains
+        or loses a member in the re-check (a syndicated copy adds nothing to the analysis, so it
+        leaves the version alone). The count and newest member alone could repeat once members
+        move (one moved out, an older one moved in), so the seq of the story's last state change
+        is part of it."""
         count, last = self._execute(
             "SELECT COUNT(*), MAX(seq) FROM articles WHERE story_id = ? AND duplicate_of IS NULL", (story_id,)
         ).fetchone()
-        return f"{count}:{last}"
+        row = self._execute("SELECT updated_seq FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return f"{count}:{last}:{row[0] if row else 0}"
 
     def analysis(self, story_id: str, version: str) -> dict[str, Any] | None:
         """The stored analysis of the story, if it was made for this version of it."""
