@@ -457,8 +457,10 @@ class Clusterer:
             state, merged = self._merge_from(state)
         self.recent.append(RecentMember(article.id, state.id, single))
         self._assigned += 1
-        moved = self._refine() if self._assigned % REFINE_EVERY == 0 else ()
+        # Forget first: a story this article pushed out of the window must not take part in
+        # the re-check (its state would be gone before the store saves the move).
         self._forget_inactive()
+        moved = self._refine() if self._assigned % REFINE_EVERY == 0 else ()
         assignment = Assignment(article.id, state.id, decision, float(best_score), tuple(merged), moved)
         return assignment, state
 
