@@ -176,8 +176,8 @@ def test_a_story_without_a_member_is_the_story_before_it_joined() -> None:
     story.add(first, {"summit": 0.6, "talks": 0.8})
     member.add(second, {"قمة": 1.0})
     before = (dict(story.terms), dict(story.keys), story.vector_counts.copy(), story.centroid())
-    grown = StoryState(id="s", size=story.size, vector_sums=dict(story.vector_sums), vector_counts=dict(story.vector_counts),
-                       terms={k: v.copy() for k, v in story.terms.items()}, keys=story.keys.copy())
+    grown = StoryState(id="s")
+    grown.absorb(story)  # absorb copies: `story` stays as it was
     grown.absorb(member)
     rest = grown.without(member)
     assert grown.size == 2 and "ar" in grown.vector_sums  # the copy left the original alone

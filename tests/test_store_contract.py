@@ -12,13 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from storyweave import cluster
 from storyweave.pipeline import Pipeline
 from storyweave.records import Assignment, RawDoc
 from storyweave.store import open_store
 from storyweave.store import sqlite as sqlite_store
 from storyweave.store.sql import SeenItem
-
-from storyweave import cluster
 
 from .helpers import DIM, article, misjoined_stream, query_rows, unit
 from .pg import STORES, fresh_store, postgres_server  # noqa: F401  (fixtures)
