@@ -101,9 +101,9 @@ def timelines_section(result: dict[str, Any], shown: str) -> list[str]:
     return lines + [""]
 
 
-_PREPARE_OVERLAP = ("`prepare` is the CPU time of the thread that reads and prepares the next batch while the "
-                    "current one is encoded (clustering waits for it to end): it overlaps the encoder, so the stages add up "
-                    "to more than the wall-clock time per article.")
+_PREPARE_OVERLAP = ("`prepare` is the CPU time of the thread that reads and prepares the batch after next while the "
+                    "next one is encoded and the current one clustered and stored (clustering waits for the preparation "
+                    "to end): stages overlap, so they add up to more than the wall-clock time per article.")
 
 
 def mix_section(result: dict[str, Any], shown: str) -> list[str]:

@@ -18,7 +18,7 @@ import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import PurePath
@@ -113,11 +113,13 @@ class Pipeline:
     ) -> IngestReport:
         """Ingest a stream; bad items are reported, never fatal; each article commits on its own.
 
-        The next batch is read and prepared on a second thread while this one is encoded. The
+        Three batches are in flight at once: the next-but-one is read and prepared on one
+        thread, the next one is encoded on another, and this one is clustered and stored. The
         encoder's C engine releases the GIL and keeps two cores only partly busy (1.6x the speed
-        of one thread, not 2x), and the pure-Python preparation fills the gap: see
-        ``docs/benchmarks.md`` (benchmarks/mix.py) for the articles per second end to end.
-        Clustering and storing wait for that preparation to end: both are pure Python or
+        of one thread, not 2x); the pure-Python preparation, clustering and storing fill the
+        gap: see ``docs/benchmarks.md`` (benchmarks/mix.py) for the articles per second end to
+        end (9.5-9.7 with only the preparation overlapping the encoder, 10.3-10.4 with the
+        clustering and storing of the batch before overlapping it too). Clustering and storing wait for the preparation to end: both are pure Python or
         release the GIL for every SQLite call, so beside a busy preparing thread they queue for
         the GIL on each call (a 100k replayed stream, encoder a cache read: 33 articles/s with
         preparation overlapping them, 38 without; cluster 9.0 -> 6.0 and store 18.9 -> 11.1 ms
@@ -125,19 +127,46 @@ class Pipeline:
         """
         report = IngestReport()
         batches = _batches(items, self.batch_size)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyweave-prepare") as worker:
-            pending = worker.submit(self._prepare_next, batches)
-            while (prepared := pending.result()) is not None:
-                pending = worker.submit(self._prepare_next, batches)
-                items_read, articles, errors = prepared
-                report.errors.extend(errors)
-                fresh = self._encode_new(articles, report)
-                wait([pending])
-                self._assign_and_store(fresh, report)
-                if on_item is not None:
-                    for _ in range(items_read):
-                        on_item()
-        return report
+        encoded: tuple[int, list[Article], Future[None]] | None = None  # the batch being encoded
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyweave-prepare") as preparer,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyweave-encode") as encoder,
+        ):
+            pending = preparer.submit(self._prepare_next, batches)
+            while True:
+                try:
+                    prepared = pending.result()
+                except Exception:
+                    # Reading the stream failed (a feed connection lost): what was read before is kept.
+                    if encoded is not None:
+                        self._store_encoded(*encoded, report, on_item)
+                    raise
+                if prepared is not None:
+                    pending = preparer.submit(self._prepare_next, batches)
+                    items_read, articles, errors = prepared
+                    report.errors.extend(errors)
+                    fresh, to_encode = self._unstored(articles, report)
+                    following = (items_read, fresh, encoder.submit(self._encode, to_encode))
+                if encoded is not None:
+                    wait([pending])
+                    self._store_encoded(*encoded, report, on_item)
+                if prepared is None:
+                    return report
+                encoded = following
+
+    def _store_encoded(
+        self,
+        items_read: int,
+        fresh: list[Article],
+        encoding: Future[None],
+        report: IngestReport,
+        on_item: Callable[[], None] | None,
+    ) -> None:
+        encoding.result()
+        self._assign_and_store(fresh, report)
+        if on_item is not None:
+            for _ in range(items_read):
+                on_item()
 
     def _prepare_next(
         self, batches: Iterator[list[RawDoc | IngestError]]
@@ -162,12 +191,15 @@ class Pipeline:
 
     def add(self, articles: list[Article], report: IngestReport) -> None:
         """Encode (unless already encoded), cluster and store prepared articles, in the order given."""
-        self._assign_and_store(self._encode_new(articles, report), report)
+        fresh, to_encode = self._unstored(articles, report)
+        self._encode(to_encode)
+        self._assign_and_store(fresh, report)
 
-    def _encode_new(self, articles: list[Article], report: IngestReport) -> list[Article]:
-        """The articles not stored yet, each with its vector (encoded unless it has one)."""
-        clock = time.perf_counter
-        started = clock()
+    def _unstored(self, articles: list[Article], report: IngestReport) -> tuple[list[Article], list[Article]]:
+        """The articles not stored yet, and those of them that need a vector (neither encoded
+        already nor a copy of a stored article). Both are checked again under the clustering
+        lock: an article of the batch being stored meanwhile is only encoded for nothing."""
+        started = time.perf_counter()
         known = self.store.known_ids(a.id for a in articles)
         fresh: list[Article] = []
         for article in articles:
@@ -180,13 +212,16 @@ class Pipeline:
                 known.add(article.id)  # the same article twice in one batch is stored once
                 fresh.append(article)
         to_encode = [a for a in fresh if a.vector is None and self.store.find_fingerprint(a.fingerprint) is None]
-        self.seconds["store"] += clock() - started
-        started = clock()
-        vectors = self.encoder.encode([embedding_text(a, self.embed_chars) for a in to_encode])
-        for article, vector in zip(to_encode, vectors):
+        self.seconds["store"] += time.perf_counter() - started
+        return fresh, to_encode
+
+    def _encode(self, articles: list[Article]) -> None:
+        """Give each article its vector (on the encoding thread when the stream runs)."""
+        started = time.perf_counter()
+        vectors = self.encoder.encode([embedding_text(a, self.embed_chars) for a in articles])
+        for article, vector in zip(articles, vectors):
             article.vector = vector
-        self.seconds["encode"] += clock() - started
-        return fresh
+        self.seconds["encode"] += time.perf_counter() - started
 
     def _assign_and_store(self, fresh: list[Article], report: IngestReport) -> None:
         """Cluster and store encoded articles one by one, each under the clustering lock."""
