@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from storyweave import cluster
-from storyweave.cluster import Calibration, Clusterer, Features, StoryState, article_terms, score
+from storyweave.cluster import Calibration, Clusterer, Features, StoryState, article_numbers, article_terms, score
 from storyweave.index import ACTIVE_WINDOW_DAYS, CandidateIndex
 from storyweave.records import Move
 
@@ -56,10 +56,29 @@ def test_calibration_divides_out_same_language_bias() -> None:
 
 
 def test_score_rewards_shared_names_and_penalises_time() -> None:
-    base = Features(dense_z=4.0, names=0.0, lexical=0.0, gap_days=None, shared_language=True)
-    assert score(Features(4.0, 2.0, 0.0, None, True)) > score(base)
-    assert score(Features(4.0, 0.0, 0.0, 60.0, True)) < score(base)
-    assert score(Features(4.0, 0.0, 0.3, None, True)) > score(base)
+    base = Features(dense_z=4.0, names=0.0, lexical=0.0, numbers=0.0, gap_days=None, shared_language=True)
+    assert score(Features(4.0, 2.0, 0.0, 0.0, None, True)) > score(base)
+    assert score(Features(4.0, 0.0, 0.0, 0.0, 60.0, True)) < score(base)
+    assert score(Features(4.0, 0.0, 0.3, 0.0, None, True)) > score(base)
+    assert score(Features(4.0, 0.0, 0.0, 0.5, None, True)) > score(base)
+
+
+def test_article_numbers_have_one_spelling_across_scripts_and_separators() -> None:
+    assert article_numbers("أسرت البحرية ٢٣ قرصانا") == {"23"}
+    assert article_numbers("10,000 people") == article_numbers("10.000 Menschen") == {"10000"}
+    assert article_numbers("magnitude 5,6") == article_numbers("magnitude 5.6") == {"5.6"}
+    assert article_numbers("2011年11月") == {"2011", "11"}  # CJK writes numbers unspaced
+    assert article_numbers("IE8 users, the 10th patch") == set()  # glued to Latin letters: names, ordinals
+
+
+def test_shared_numbers_count_for_one_story_across_languages() -> None:
+    """Across languages no word is shared, so the numbers alone tell the 2008 capture from the 2011 one."""
+    clusterer = Clusterer()
+    vector = unit(1)
+    english = article("en", vector, body="The navy caught 23 pirates on 13 December 2008.")
+    same = article("ar", vector, language="ar", body="أسرت البحرية ٢٣ قرصانا في ١٣ ديسمبر ٢٠٠٨")
+    other = article("ar2", vector, language="ar", body="أسرت البحرية ٢٦ قرصانا في ١٠ نوفمبر ٢٠١١")
+    assert clusterer.pair_score(english, same) > clusterer.pair_score(english, other)
 
 
 def test_article_terms_handles_unspaced_scripts() -> None:

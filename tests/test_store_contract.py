@@ -65,6 +65,18 @@ def test_restart_continues_with_the_same_stories(db: str) -> None:
     assert {s.id for s in store.stories()} == set(first)
 
 
+def test_stories_reload_with_the_numbers_their_members_write(db: str) -> None:
+    store = open_store(db)
+    clusterer = store.load_clusterer()
+    for i, body in enumerate(["Navy caught 23 pirates in 2008", "Navy: 23 pirates caught on Saturday"]):
+        a = article(f"n{i}", unit(1, noise_from=1, noise=0.05), day=DAY, keys=("k",), body=body)
+        assignment, state = clusterer.assign(a)
+        store.save(a, assignment, clusterer, state)
+    store.close()
+    reloaded = open_store(db).load_clusterer()
+    assert [s.numbers for s in reloaded.states.values()] == [{"23": 2, "2008": 1}]
+
+
 def test_a_restart_loads_only_the_active_stories(db: str) -> None:
     # A year of daily stories: the reloaded clusterer holds about the last activity window of
     # them (eviction is amortised), while the store keeps them all.

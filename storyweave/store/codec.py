@@ -46,6 +46,7 @@ def state_to_json(state: StoryState) -> str:
         "counts": state.vector_counts,
         "terms": {lang: dict(bag) for lang, bag in state.terms.items()},
         "keys": dict(state.keys),
+        "numbers": dict(state.numbers),
         "first_day": state.first_day,
         "last_day": state.last_day,
     }
@@ -62,6 +63,7 @@ def state_from_json(story_id: str, text: str) -> StoryState:
         vector_counts={lang: int(c) for lang, c in doc["counts"].items()},
         terms={lang: Counter(bag) for lang, bag in doc["terms"].items()},
         keys=Counter(doc["keys"]),
+        numbers=Counter(doc.get("numbers", {})),  # absent from states stored before numbers counted
         first_day=doc["first_day"],
         last_day=doc["last_day"],
     )
