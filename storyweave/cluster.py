@@ -223,14 +223,10 @@ class StoryState:
         vec = np.asarray(total, dtype=np.float32)
         return vec / max(float(np.linalg.norm(vec)), 1e-12)
 
-    def add(self, article: Article, weights: dict[str, float]) -> None:
-        """Add a member: its vector and its normalised TF-IDF weights are summed per language."""
-        single = StoryState(
-            id=self.id,
-            size=1,
-            keys=Counter(set(article.name_keys)),
-            numbers=Counter(article_numbers(f"{article.title}\n{article.body}")),
-        )
+    def add(self, article: Article, weights: dict[str, float], numbers: frozenset[str]) -> None:
+        """Add a member: its vector and its normalised TF-IDF weights are summed per language,
+        its name keys and numbers (:func:`article_numbers`) counted."""
+        single = StoryState(id=self.id, size=1, keys=Counter(set(article.name_keys)), numbers=Counter(numbers))
         if article.vector is not None:
             single.vector_sums[article.language] = np.asarray(article.vector, dtype=np.float32)
             single.vector_counts[article.language] = 1
@@ -481,15 +477,13 @@ class Clusterer:
                 best_id, best_score = story_id, value
         return best_id, best_score
 
-    def learn_frequencies(self, article: Article) -> Counter[str]:
+    def learn_frequencies(self, article: Article) -> tuple[Counter[str], frozenset[str]]:
         """Count the article's terms, name keys and numbers into the document frequencies that
-        weigh them; returns its term counts."""
+        weigh them; returns its term counts and its numbers."""
         text = f"{article.title}\n{article.body}"
-        terms = article_terms(text)
-        self.frequencies.add(
-            set(terms) | {"k:" + key for key in article.name_keys} | {"n:" + n for n in article_numbers(text)}
-        )
-        return terms
+        terms, numbers = article_terms(text), article_numbers(text)
+        self.frequencies.add(set(terms) | {"k:" + key for key in article.name_keys} | {"n:" + n for n in numbers})
+        return terms, numbers
 
     # -- the decision --------------------------------------------------------------------------
     def assign(self, article: Article) -> tuple[Assignment, StoryState]:
@@ -499,9 +493,9 @@ class Clusterer:
         if article.vector is None:
             raise ValueError(f"article {article.id} has no vector; encode before clustering")
         self._learn_background(article)
-        terms = self.learn_frequencies(article)
+        terms, numbers = self.learn_frequencies(article)
         single = StoryState(id="st_" + article.id[:16])
-        single.add(article, self.weights(terms))
+        single.add(article, self.weights(terms), numbers)
         best_id, best_score = self._best(single)
         if best_id is not None and best_score >= 0.0:
             state = self.states[best_id]
@@ -578,8 +572,9 @@ class Clusterer:
     def pair_score(self, a: Article, b: Article) -> float:
         """Log-odds that two articles tell one story, each taken as a one-article story."""
         one, other = StoryState(id="a"), StoryState(id="b")
-        one.add(a, self.weights(article_terms(f"{a.title}\n{a.body}")))
-        other.add(b, self.weights(article_terms(f"{b.title}\n{b.body}")))
+        for state, member in ((one, a), (other, b)):
+            text = f"{member.title}\n{member.body}"
+            state.add(member, self.weights(article_terms(text)), article_numbers(text))
         return score(self.features(one, other))
 
     def _learn_background(self, article: Article) -> None:

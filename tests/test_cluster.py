@@ -129,7 +129,7 @@ def test_clusterer_needs_vectors() -> None:
 def _story(ident: str, created: int, seed: int) -> StoryState:
     state = StoryState(id=ident, created=created)
     member = article(f"{ident}-m", unit(seed, noise_from=1, noise=0.1), day=DAY, keys=("km jng n", "btn"))
-    state.add(member, {"summit": 0.7, "vostochny": 0.7})
+    state.add(member, {"summit": 0.7, "vostochny": 0.7}, frozenset())
     return state
 
 
@@ -192,8 +192,8 @@ def test_a_story_without_a_member_is_the_story_before_it_joined() -> None:
     first = article("m1", unit(1), day=DAY, keys=("k1", "k2"), body="summit vostochny talks")
     second = article("m2", unit(2), day=DAY + dt.timedelta(2), keys=("k2",), language="ar", body="قمة")
     story, member = StoryState(id="s"), StoryState(id="m")
-    story.add(first, {"summit": 0.6, "talks": 0.8})
-    member.add(second, {"قمة": 1.0})
+    story.add(first, {"summit": 0.6, "talks": 0.8}, frozenset({"2023"}))
+    member.add(second, {"قمة": 1.0}, frozenset({"2023"}))
     before = (dict(story.terms), dict(story.keys), story.vector_counts.copy(), story.centroid())
     grown = StoryState(id="s")
     grown.absorb(story)  # absorb copies: `story` stays as it was
@@ -202,3 +202,4 @@ def test_a_story_without_a_member_is_the_story_before_it_joined() -> None:
     assert grown.size == 2 and "ar" in grown.vector_sums  # the copy left the original alone
     assert rest.size == 1 and dict(rest.terms) == before[0] and dict(rest.keys) == before[1]
     assert rest.vector_counts == before[2] and np.allclose(rest.centroid(), before[3], atol=1e-6)
+    assert grown.numbers == {"2023": 2} and rest.numbers == {"2023": 1}

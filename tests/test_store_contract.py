@@ -176,7 +176,7 @@ def test_re_ingest_of_a_stored_article_writes_nothing(db: str) -> None:
     clusterer = store.load_clusterer()
     again = article("a0", unit(0, noise_from=0, noise=0.1), day=DAY, keys=("k0",), body="topic0alpha topic0beta report0")
     state = clusterer.states[ids[0]]
-    state.add(again, {})  # as a writer that missed the first copy would have it
+    state.add(again, {}, frozenset())  # as a writer that missed the first copy would have it
     store.save(again, Assignment("a0", ids[0], "join", 1.0), clusterer, state)
     assert store.article_count() == 3
     assert open_store(db).load_clusterer().states[ids[0]].size == 1
