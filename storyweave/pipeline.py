@@ -119,11 +119,11 @@ class Pipeline:
         of one thread, not 2x); the pure-Python preparation, clustering and storing fill the
         gap: see ``docs/benchmarks.md`` (benchmarks/mix.py) for the articles per second end to
         end (9.5-9.7 with only the preparation overlapping the encoder, 10.3-10.4 with the
-        clustering and storing of the batch before overlapping it too). Clustering and storing wait for the preparation to end: both are pure Python or
-        release the GIL for every SQLite call, so beside a busy preparing thread they queue for
-        the GIL on each call (a 100k replayed stream, encoder a cache read: 33 articles/s with
-        preparation overlapping them, 38 without; cluster 9.0 -> 6.0 and store 18.9 -> 11.1 ms
-        per article).
+        clustering and storing of the batch before overlapping it too). Clustering and storing
+        wait for the preparation to end: both are pure Python or release the GIL for every
+        SQLite call, so beside a busy preparing thread they queue for the GIL on each call (a
+        100k replayed stream, encoder a cache read: 33 articles/s with preparation overlapping
+        them, 38 without; cluster 9.0 -> 6.0 and store 18.9 -> 11.1 ms per article).
         """
         report = IngestReport()
         batches = _batches(items, self.batch_size)
@@ -162,6 +162,7 @@ class Pipeline:
         report: IngestReport,
         on_item: Callable[[], None] | None,
     ) -> None:
+        """Wait for a batch's vectors, then cluster and store it and count its items as done."""
         encoding.result()
         self._assign_and_store(fresh, report)
         if on_item is not None:
