@@ -124,8 +124,11 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 def article_terms(text: str) -> Counter[str]:
     """Lower-cased word counts; runs of CJK/Thai characters contribute character bigrams."""
+    tokens = _TOKEN.findall(text.lower())
+    if not _CJK.search(text):  # the common case, with no per-token script test
+        return Counter(t for t in tokens if len(t) >= MIN_TERM_CHARS or t.isdigit())
     counts: Counter[str] = Counter()
-    for token in _TOKEN.findall(text.lower()):
+    for token in tokens:
         if _CJK.search(token):
             counts.update(token[i : i + 2] for i in range(max(1, len(token) - 1)))
         elif len(token) >= MIN_TERM_CHARS or token.isdigit():
@@ -354,6 +357,11 @@ class DocumentFrequencies:
         self.counts: Counter[str] = Counter(counts or {})
         self.documents = documents
         self._changed: set[str] = set()
+        # Rarities computed since the document count last changed: an article is compared with
+        # dozens of candidate stories that share its names and numbers, and between two articles
+        # no frequency changes (every writer that changes counts changes the document count).
+        self._rarities: dict[str, float] = {}
+        self._rarities_at = documents
 
     def add(self, terms: Iterable[str]) -> None:
         self.documents += 1
@@ -369,6 +377,16 @@ class DocumentFrequencies:
 
     def idf(self, term: str) -> float:
         return math.log((self.documents + 1) / (self.counts.get(term, 0) + 1)) + 1.0
+
+    def rarity(self, term: str) -> float:
+        """The term's idf as a share of :data:`RARITY_IDF_REFERENCE`, capped at 1."""
+        if self._rarities_at != self.documents:
+            self._rarities.clear()
+            self._rarities_at = self.documents
+        value = self._rarities.get(term)
+        if value is None:
+            value = self._rarities[term] = min(1.0, self.idf(term) / RARITY_IDF_REFERENCE)
+        return value
 
 
 class Clusterer:
@@ -418,7 +436,8 @@ class Clusterer:
             bag_a, bag_b = a.terms[lang], b.terms[lang]
             if len(bag_a) > len(bag_b):
                 bag_a, bag_b = bag_b, bag_a
-            dot = sum(w * bag_b[t] for t, w in bag_a.items() if t in bag_b)
+            # The shared keys are found in C (set intersection); only they are summed in Python.
+            dot = sum(bag_a[t] * bag_b[t] for t in bag_a.keys() & bag_b.keys())
             members = max(1, a.vector_counts.get(lang, 1)) * max(1, b.vector_counts.get(lang, 1))
             lexical = max(lexical, dot / members)
         gap: float | None = None
@@ -432,7 +451,7 @@ class Clusterer:
         )
 
     def _rarity(self, kind: str, key: str) -> float:
-        return min(1.0, self.frequencies.idf(f"{kind}:{key}") / RARITY_IDF_REFERENCE)
+        return self.frequencies.rarity(f"{kind}:{key}")
 
     @staticmethod
     def _profile(story: StoryState, kind: str) -> Counter[str]:
@@ -460,9 +479,8 @@ class Clusterer:
         if len(profile_a) > len(profile_b):
             a, b, profile_a, profile_b = b, a, profile_b, profile_a
         shared = sum(
-            self._rarity(kind, k) * min(count / a.size, profile_b[k] / b.size)
-            for k, count in profile_a.items()
-            if k in profile_b
+            self._rarity(kind, k) * min(profile_a[k] / a.size, profile_b[k] / b.size)
+            for k in profile_a.keys() & profile_b.keys()
         )
         total = self._mass(a, kind) + self._mass(b, kind) - shared
         return shared / total if total > 0 else 0.0
