@@ -149,9 +149,12 @@ def detect_language(text: str, declared: str = "") -> str:
     return guess or UNDETERMINED
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _cld2(sample: str) -> tuple[bool, str]:
     """(reliable, best guess) from CLD2; the guess is "" when CLD2 has none even at best effort."""
-    clean = "".join(ch for ch in sample if unicodedata.category(ch) != "Cs")  # no lone surrogates
+    clean = _SURROGATE.sub("", sample)  # CLD2 takes UTF-8, which has no lone surrogates
     try:
         reliable, _, details = pycld2.detect(clean, isPlainText=True)
         if not reliable:

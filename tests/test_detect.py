@@ -102,6 +102,12 @@ def test_declared_language_is_not_taken_blindly() -> None:
     assert detect_language(LEADS["de"], "fr") == "de"
 
 
+def test_a_lone_surrogate_does_not_hide_the_language() -> None:
+    # Decoded with errors="surrogateescape", broken bytes become lone surrogates, which UTF-8
+    # (what CLD2 reads) cannot encode.
+    assert detect_language(LEADS["de"] + "\udcff\ud800") == "de"
+
+
 def test_nothing_to_detect() -> None:
     assert detect_language("") == "und"
     assert detect_language("2023-09-13 12:00 — 3/4") == "und"
