@@ -203,3 +203,18 @@ def test_a_story_without_a_member_is_the_story_before_it_joined() -> None:
     assert rest.size == 1 and dict(rest.terms) == before[0] and dict(rest.keys) == before[1]
     assert rest.vector_counts == before[2] and np.allclose(rest.centroid(), before[3], atol=1e-6)
     assert grown.numbers == {"2023": 2} and rest.numbers == {"2023": 1}
+
+
+def test_a_rarity_follows_the_counts_it_was_read_from() -> None:
+    # Rarities are kept between two articles; a new document, or counts caught up from another
+    # writer (which move the document count too), must be seen at the next read.
+    frequencies = cluster.DocumentFrequencies({"k:kim": 1}, documents=100)
+    rare = frequencies.rarity("k:kim")
+    assert rare == 1.0  # ln(101/2) + 1 is above the reference
+    for _ in range(100):
+        frequencies.add(["k:kim"])
+    common = frequencies.rarity("k:kim")
+    assert common < 0.5
+    frequencies.counts["k:kim"] = 1  # a catch-up rewrites counts and the document count
+    frequencies.documents += 1
+    assert frequencies.rarity("k:kim") == 1.0
