@@ -436,8 +436,9 @@ class Clusterer:
             bag_a, bag_b = a.terms[lang], b.terms[lang]
             if len(bag_a) > len(bag_b):
                 bag_a, bag_b = bag_b, bag_a
-            # The shared keys are found in C (set intersection); only they are summed in Python.
-            dot = sum(bag_a[t] * bag_b[t] for t in bag_a.keys() & bag_b.keys())
+            # The shared keys are found in C (set intersection) and only they are summed in
+            # Python; fsum is exact, so the set's arbitrary order cannot change the result.
+            dot = math.fsum(bag_a[t] * bag_b[t] for t in bag_a.keys() & bag_b.keys())
             members = max(1, a.vector_counts.get(lang, 1)) * max(1, b.vector_counts.get(lang, 1))
             lexical = max(lexical, dot / members)
         gap: float | None = None
@@ -478,7 +479,7 @@ class Clusterer:
         profile_a, profile_b = self._profile(a, kind), self._profile(b, kind)
         if len(profile_a) > len(profile_b):
             a, b, profile_a, profile_b = b, a, profile_b, profile_a
-        shared = sum(
+        shared = math.fsum(  # exact: the order of the set cannot change it
             self._rarity(kind, k) * min(profile_a[k] / a.size, profile_b[k] / b.size)
             for k in profile_a.keys() & profile_b.keys()
         )
