@@ -81,8 +81,8 @@ def test_the_next_batch_is_encoded_while_this_one_is_stored(tmp_path: Path) -> N
     """The encoder, the slowest stage, never waits for the clustering and storing of the batch
     before: the second batch's encoding starts before the first batch is done with."""
     encoder = _SignallingEncoder()
-    docs = [RawDoc(origin=f"{city}.txt", text=f"The port of {city} reopened after the storm.") for city in
-            ("Lisbon", "Nairobi", "Osaka", "Quito")]
+    cities = ("Lisbon", "Nairobi", "Osaka", "Quito")
+    docs = [RawDoc(origin=f"{city}.txt", text=f"The port of {city} reopened after the storm.") for city in cities]
     overlapped: list[bool] = []
 
     def on_item() -> None:  # called once per item of a batch, after the batch is stored
