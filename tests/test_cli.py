@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,11 @@ def test_cli_reference_in_docs_is_generated_from_the_code() -> None:
     from storyweave.cli import cli_reference
 
     assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == cli_reference()
+
+
+def test_commands_start_without_the_benchmark_libraries() -> None:
+    # scikit-learn and scipy.stats serve only `storyweave eval`; imported at start-up they cost
+    # every command about a second.
+    probe = "import sys, storyweave.cli; print(sorted(m for m in ('sklearn', 'scipy.stats') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
