@@ -30,7 +30,7 @@ import random
 import re
 import unicodedata
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -203,6 +203,10 @@ class Calibration:
     language_sums: dict[str, np.ndarray] = field(default_factory=dict)
     language_counts: dict[str, int] = field(default_factory=dict)
     _cache: dict[str, tuple[float, float, int]] = field(default_factory=dict)
+    # What changed since the store last saved (:meth:`pending`): a save writes those histograms
+    # and language means only, whatever the number of language pairs.
+    _changed_histograms: set[str] = field(default_factory=set)
+    _changed_languages: set[str] = field(default_factory=set)
 
     @staticmethod
     def pair(lang_a: str, lang_b: str, centred: bool = False) -> str:
@@ -215,6 +219,7 @@ class Calibration:
         else:
             self.language_sums[lang] = np.array(vector, dtype=np.float64)  # sums of 100k vectors
         self.language_counts[lang] = self.language_counts.get(lang, 0) + 1
+        self._changed_languages.add(lang)
 
     def centre(self, lang: str) -> np.ndarray | None:
         """The language's mean vector, once it rests on enough articles."""
@@ -241,6 +246,25 @@ class Calibration:
         histogram = self.histograms.setdefault(key, [0] * HISTOGRAM_BINS)
         histogram[_bin(key, value)] += 1
         self._cache.pop(key, None)
+        self._changed_histograms.add(key)
+
+    def pending(self) -> tuple[list[str], list[str]]:
+        """The histogram keys and the languages changed since the last call, for the store to
+        persist."""
+        changed = sorted(self._changed_histograms), sorted(self._changed_languages)
+        self._changed_histograms.clear()
+        self._changed_languages.clear()
+        return changed
+
+    def update(self, histograms: Mapping[str, list[int]], languages: Mapping[str, tuple[int, np.ndarray]]) -> None:
+        """Take these histograms and language (count, sum) as they are stored, replacing what
+        this calibration held for them: another writer's changes, or a store being loaded."""
+        for key, counts in histograms.items():
+            self.histograms[key] = counts
+            self._cache.pop(key, None)
+        for lang, (count, total) in languages.items():
+            self.language_counts[lang] = count
+            self.language_sums[lang] = total
 
     def _robust(self, key: str) -> tuple[float, float, int]:
         cached = self._cache.get(key)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import json
 import multiprocessing
 import random
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +20,6 @@ from storyweave.pipeline import Pipeline
 from storyweave.records import Assignment, RawDoc
 from storyweave.store import open_store
 from storyweave.store import sqlite as sqlite_store
-from storyweave.store.codec import calibration_from_json
 from storyweave.store.sql import SeenItem
 
 from .helpers import DIM, article, misjoined_stream, query_rows, unit
@@ -91,9 +93,59 @@ def test_the_calibration_and_language_means_reload_as_they_were(db: str) -> None
     assert clusterer.assign(later)[0].story_id == store.load_clusterer().assign(later)[0].story_id
 
 
-def test_a_calibration_stored_before_language_means_still_loads() -> None:
-    old = calibration_from_json('{"en|en": [0, 3, 1]}')
-    assert old.histograms == {"en|en": [0, 3, 1]} and old.language_counts == {}
+def _store_at_previous_version(db: str, clusterer_values: dict[str, str]) -> None:
+    """A store left at the schema before the calibration rows, holding these clusterer values."""
+    if "://" not in db:
+        with sqlite3.connect(db) as conn:
+            conn.executescript("".join(sqlite_store.MIGRATIONS[:-1]))
+            conn.execute(f"PRAGMA user_version = {len(sqlite_store.MIGRATIONS) - 1}")
+            conn.executemany("INSERT INTO clusterer (key, value) VALUES (?, ?)", clusterer_values.items())
+        return
+    import psycopg
+
+    from storyweave.store import postgres
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (%s)", (len(postgres.MIGRATIONS) - 1,))
+        for script in postgres.MIGRATIONS[:-1]:
+            conn.execute(script)
+        with conn.cursor() as cursor:
+            cursor.executemany("INSERT INTO clusterer (key, value) VALUES (%s, %s)", list(clusterer_values.items()))
+
+
+@pytest.mark.parametrize("stored", ["with language means", "before language means"])
+def test_a_calibration_stored_as_one_value_is_split_into_rows_on_upgrade(db: str, stored: str) -> None:
+    histograms = {"en|en": [0, 3, 1], "centred:de|en": [2, 0, 5]}
+    total = np.arange(4, dtype=np.float64) / 7
+    value = (
+        {"histograms": histograms, "languages": {"en": {"count": 60, "sum": base64.b64encode(total.tobytes()).decode()}}}
+        if stored == "with language means"
+        else histograms  # the first format: the histograms alone
+    )
+    _store_at_previous_version(db, {"calibration": json.dumps(value), "documents": "60"})
+    store = open_store(db)
+    calibration = store.load_clusterer().calibration
+    assert calibration.histograms == histograms
+    if stored == "with language means":
+        assert calibration.language_counts == {"en": 60} and np.array_equal(calibration.language_sums["en"], total)
+    else:
+        assert calibration.language_counts == {}
+    assert store.load_clusterer().frequencies.documents == 60
+
+
+def test_a_save_writes_only_the_calibration_rows_its_article_changed(db: str) -> None:
+    _fill(db, 6)
+    store = open_store(db)
+    clusterer = store.load_clusterer()
+    before = {r["key"]: r["seq"] for r in query_rows(db, "SELECT key, seq FROM calibration")}
+    a = article("de1", unit(7, noise_from=2, noise=0.1), day=DAY, keys=("k2",), body="topic2alpha bericht", language="de")
+    assignment, state = clusterer.assign(a)
+    store.save(a, assignment, clusterer, state)
+    after = {r["key"]: r["seq"] for r in query_rows(db, "SELECT key, seq FROM calibration")}
+    rewritten = {key for key, seq in after.items() if before.get(key) != seq}
+    assert "language:de" in rewritten and "language:en" not in rewritten
+    assert rewritten <= {"language:de"} | {key for key in after if key.startswith("histogram:") and "de" in key}
 
 
 def test_a_restart_loads_only_the_active_stories(db: str) -> None:

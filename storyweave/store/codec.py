@@ -16,12 +16,12 @@ from ..records import Article, Story
 
 __all__ = [
     "apply_changes",
-    "calibration_from_json",
-    "calibration_to_json",
+    "calibration_changes",
     "clusterer_from_rows",
     "state_from_json",
     "state_to_json",
     "story_from_members",
+    "update_calibration",
     "vector_from_bytes",
 ]
 
@@ -69,35 +69,50 @@ def state_from_json(story_id: str, text: str) -> StoryState:
     )
 
 
-def calibration_to_json(calibration: Calibration) -> str:
-    languages = {
-        lang: {"count": calibration.language_counts[lang], "sum": base64.b64encode(total.tobytes()).decode("ascii")}
-        for lang, total in calibration.language_sums.items()
-    }
-    return json.dumps({"histograms": calibration.histograms, "languages": languages}, separators=(",", ":"))
+# A calibration is stored one row per histogram and per language mean, so a save writes what the
+# article changed (a few rows) however many language pairs the stream has seen.
+HISTOGRAM_ROW = "histogram:"
+LANGUAGE_ROW = "language:"
 
 
-def calibration_from_json(text: str) -> Calibration:
-    doc = json.loads(text)
-    if not isinstance(doc.get("histograms"), dict):
-        doc = {"histograms": doc, "languages": {}}  # stored before language means were learnt
-    languages = doc["languages"]
-    return Calibration(
-        histograms={k: [int(c) for c in v] for k, v in doc["histograms"].items()},
-        language_sums={lang: np.frombuffer(base64.b64decode(v["sum"]), dtype=np.float64).copy() for lang, v in languages.items()},
-        language_counts={lang: int(v["count"]) for lang, v in languages.items()},
-    )
+def calibration_changes(calibration: Calibration) -> list[tuple[str, str]]:
+    """The (key, value) rows of what changed in *calibration* since the last call."""
+    histograms, languages = calibration.pending()
+    rows = [(HISTOGRAM_ROW + key, json.dumps(calibration.histograms[key], separators=(",", ":"))) for key in histograms]
+    for lang in languages:
+        total = base64.b64encode(calibration.language_sums[lang].tobytes()).decode("ascii")
+        rows.append((LANGUAGE_ROW + lang, json.dumps({"count": calibration.language_counts[lang], "sum": total})))
+    return rows
+
+
+def update_calibration(calibration: Calibration, rows: Iterable[tuple[str, str]]) -> None:
+    """Take stored calibration rows into *calibration* (loading, or another writer's changes)."""
+    histograms: dict[str, list[int]] = {}
+    languages: dict[str, tuple[int, np.ndarray]] = {}
+    for key, value in rows:
+        doc = json.loads(value)
+        if key.startswith(HISTOGRAM_ROW):
+            histograms[key.removeprefix(HISTOGRAM_ROW)] = [int(c) for c in doc]
+        else:
+            total = np.frombuffer(base64.b64decode(doc["sum"]), dtype=np.float64).copy()
+            languages[key.removeprefix(LANGUAGE_ROW)] = (int(doc["count"]), total)
+    calibration.update(histograms, languages)
 
 
 # --- What both stores build from their rows (the SQL differs; the records do not) ---------------
 
 
 def clusterer_from_rows(
-    values: Mapping[str, str], counts: dict[str, int], states: Iterable[StoryState]
+    values: Mapping[str, str],
+    counts: dict[str, int],
+    calibration_rows: Iterable[tuple[str, str]],
+    states: Iterable[StoryState],
 ) -> Clusterer:
-    """A clusterer from the stored key/values (documents, calibration), term counts and states."""
+    """A clusterer from the stored key/values (the document count), term counts, calibration
+    rows and states."""
     frequencies = DocumentFrequencies(counts, int(values.get("documents", "0")))
-    calibration = calibration_from_json(values["calibration"]) if "calibration" in values else None
+    calibration = Calibration()
+    update_calibration(calibration, calibration_rows)
     return Clusterer(states, calibration, frequencies)
 
 
@@ -106,6 +121,7 @@ def apply_changes(
     states: Iterable[StoryState],
     merged_away: Iterable[str],
     counts: Iterable[tuple[str, int]],
+    calibration_rows: Iterable[tuple[str, str]],
     values: Mapping[str, str],
 ) -> None:
     """Bring a clusterer up to date with what other writers stored: their new and changed
@@ -119,8 +135,7 @@ def apply_changes(
     for term, documents in counts:
         clusterer.frequencies.counts[term] = int(documents)
     clusterer.frequencies.documents = int(values.get("documents", "0"))
-    if "calibration" in values:
-        clusterer.calibration = calibration_from_json(values["calibration"])
+    update_calibration(clusterer.calibration, calibration_rows)
 
 
 def story_from_members(

@@ -159,6 +159,24 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX articles_duplicate_of ON articles(duplicate_of);
     """,
+    # The calibration one row per histogram and per language mean, as on SQLite.
+    """
+    CREATE TABLE calibration (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        seq BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE INDEX calibration_seq ON calibration(seq);
+    INSERT INTO calibration (key, value)
+        SELECT 'histogram:' || h.key, h.value::text FROM clusterer c,
+            jsonb_each(COALESCE(c.value::jsonb -> 'histograms', c.value::jsonb)) h
+        WHERE c.key = 'calibration';
+    INSERT INTO calibration (key, value)
+        SELECT 'language:' || l.key, l.value::text FROM clusterer c,
+            jsonb_each(COALESCE(c.value::jsonb -> 'languages', '{}'::jsonb)) l
+        WHERE c.key = 'calibration';
+    DELETE FROM clusterer WHERE key = 'calibration';
+    """,
 )
 
 

@@ -33,7 +33,7 @@ from ..cluster import Clusterer, StoryState
 from ..records import Article, Assignment, DatePrecision, PublishedDate, Story
 from .codec import (
     apply_changes,
-    calibration_to_json,
+    calibration_changes,
     clusterer_from_rows,
     state_from_json,
     state_to_json,
@@ -286,6 +286,7 @@ class SQLStore(ABC):
                 [state_from_json(i, t) for i, t in self._execute("SELECT id, state FROM stories WHERE updated_seq > ?", (synced,))],
                 [r[0] for r in self._execute("SELECT alias FROM story_aliases WHERE merged_seq > ?", (synced,))],
                 [(r[0], r[1]) for r in self._execute("SELECT term, documents FROM term_frequencies WHERE seq > ?", (synced,))],
+                [(r[0], r[1]) for r in self._execute("SELECT key, value FROM calibration WHERE seq > ?", (synced,))],
                 self._clusterer_values(),
             )
             self._synced[clusterer] = current
@@ -392,10 +393,15 @@ class SQLStore(ABC):
                 )
             if state is not None:
                 self._save_frequencies(clusterer.frequencies.pending(), seq)
+                self._executemany(
+                    "INSERT INTO calibration (key, value, seq) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq",
+                    [(key, value, seq) for key, value in calibration_changes(clusterer.calibration)],
+                )
                 self._execute(
-                    "INSERT INTO clusterer (key, value) VALUES ('calibration', ?), ('documents', ?) "
+                    "INSERT INTO clusterer (key, value) VALUES ('documents', ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (calibration_to_json(clusterer.calibration), str(clusterer.frequencies.documents)),
+                    (str(clusterer.frequencies.documents),),
                 )
         if self._fresh is clusterer:
             self._synced[clusterer] = seq
@@ -424,10 +430,11 @@ class SQLStore(ABC):
             synced = self._last_seq()
             values = self._clusterer_values()
             counts = {r[0]: int(r[1]) for r in self._execute("SELECT term, documents FROM term_frequencies")}
+            calibration = [(r[0], r[1]) for r in self._execute("SELECT key, value FROM calibration")]
             # Streamed oldest first, so that the clusterer drops the stories that left the
             # activity window as it goes: memory holds the active stories, not the archive.
             rows = self._execute("SELECT id, state FROM stories ORDER BY created_at")
-            clusterer = clusterer_from_rows(values, counts, (state_from_json(i, text) for i, text in rows))
+            clusterer = clusterer_from_rows(values, counts, calibration, (state_from_json(i, text) for i, text in rows))
         self._synced[clusterer] = synced
         return clusterer
 

@@ -148,6 +148,27 @@ CREATE INDEX articles_url ON articles(url);
     """
     CREATE INDEX articles_duplicate_of ON articles(duplicate_of);
     """,
+    # The calibration one row per histogram and per language mean (store/codec.py), stamped with
+    # the seq of the save that changed it: it was one JSON value, rewritten whole by every save
+    # (78 KB per article with the 11 languages of `storyweave bench`, growing with the square of
+    # the languages). The value is split into rows; a value stored before language means were
+    # learnt is a plain object of histograms.
+    """
+    CREATE TABLE calibration (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX calibration_seq ON calibration(seq);
+    INSERT INTO calibration (key, value)
+        SELECT 'histogram:' || h.key, h.value FROM clusterer c,
+            json_each(CASE WHEN json_type(c.value, '$.histograms') IS NULL THEN c.value ELSE json_extract(c.value, '$.histograms') END) h
+        WHERE c.key = 'calibration';
+    INSERT INTO calibration (key, value)
+        SELECT 'language:' || l.key, l.value FROM clusterer c, json_each(c.value, '$.languages') l
+        WHERE c.key = 'calibration';
+    DELETE FROM clusterer WHERE key = 'calibration';
+    """,
 )
 
 
