@@ -207,6 +207,10 @@ class Calibration:
     # and language means only, whatever the number of language pairs.
     _changed_histograms: set[str] = field(default_factory=set)
     _changed_languages: set[str] = field(default_factory=set)
+    # Each language's centre and its squared length, or None before it rests on enough articles:
+    # an article is compared with a hundred stories and more, each in one or more languages,
+    # while the centres move only when an article of their language arrives.
+    _centres: dict[str, tuple[np.ndarray, float] | None] = field(default_factory=dict)
 
     @staticmethod
     def pair(lang_a: str, lang_b: str, centred: bool = False) -> str:
@@ -220,11 +224,15 @@ class Calibration:
             self.language_sums[lang] = np.array(vector, dtype=np.float64)  # sums of 100k vectors
         self.language_counts[lang] = self.language_counts.get(lang, 0) + 1
         self._changed_languages.add(lang)
+        self._centres.pop(lang, None)
 
-    def centre(self, lang: str) -> np.ndarray | None:
-        """The language's mean vector, once it rests on enough articles."""
-        count = self.language_counts.get(lang, 0)
-        return self.language_sums[lang] / count if count >= CENTRE_MIN_ARTICLES else None
+    def centre(self, lang: str) -> tuple[np.ndarray, float] | None:
+        """The language's mean vector and its squared length, once it rests on enough articles."""
+        if lang not in self._centres:
+            count = self.language_counts.get(lang, 0)
+            centre = self.language_sums[lang] / count if count >= CENTRE_MIN_ARTICLES else None
+            self._centres[lang] = None if centre is None else (centre, float(centre @ centre))
+        return self._centres[lang]
 
     def similarity(self, lang_a: str, mean_a: np.ndarray, lang_b: str, mean_b: np.ndarray) -> tuple[str, float]:
         """The histogram key and the average-link similarity of two groups of unit vectors given
@@ -232,12 +240,13 @@ class Calibration:
         known, the cosine of the vectors centred on their language means. With centre c and
         unit members, the mean squared length of a centred member is 1 - 2 c.mean + |c|^2, so
         the centred similarity needs only the means."""
-        centre_a = self.centre(lang_a) if lang_a != lang_b else None
-        centre_b = self.centre(lang_b) if centre_a is not None else None
-        if centre_a is None or centre_b is None:
+        known_a = self.centre(lang_a) if lang_a != lang_b else None
+        known_b = self.centre(lang_b) if known_a is not None else None
+        if known_a is None or known_b is None:
             return self.pair(lang_a, lang_b), float(mean_a @ mean_b)
-        spread_a = 1.0 - 2.0 * float(centre_a @ mean_a) + float(centre_a @ centre_a)
-        spread_b = 1.0 - 2.0 * float(centre_b @ mean_b) + float(centre_b @ centre_b)
+        (centre_a, length_a), (centre_b, length_b) = known_a, known_b
+        spread_a = 1.0 - 2.0 * float(centre_a @ mean_a) + length_a
+        spread_b = 1.0 - 2.0 * float(centre_b @ mean_b) + length_b
         dot = float((mean_a - centre_a) @ (mean_b - centre_b))
         return self.pair(lang_a, lang_b, centred=True), dot / math.sqrt(max(spread_a * spread_b, 1e-12))
 
@@ -265,6 +274,7 @@ class Calibration:
         for lang, (count, total) in languages.items():
             self.language_counts[lang] = count
             self.language_sums[lang] = total
+            self._centres.pop(lang, None)
 
     def _robust(self, key: str) -> tuple[float, float, int]:
         cached = self._cache.get(key)
@@ -325,6 +335,15 @@ class StoryState:
     # Memo of Clusterer._mass, per kind of profile ("k" names, "n" numbers): (size, mass),
     # derived, never stored.
     masses: dict[str, tuple[int, float]] = field(default_factory=dict, repr=False, compare=False)
+    # Memo of :meth:`language_means`, derived, never stored: a story is compared with every
+    # article whose candidates it is while its members stay the same.
+    means: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def language_means(self) -> dict[str, np.ndarray]:
+        """The mean of the members' vectors per language."""
+        if not self.means:
+            self.means = {lang: total / self.vector_counts[lang] for lang, total in self.vector_sums.items()}
+        return self.means
 
     def centroid(self) -> np.ndarray:
         total = sum(self.vector_sums.values())
@@ -359,6 +378,7 @@ class StoryState:
         self.first_day = min(days) if days else None
         self.last_day = max(days) if days else None
         self.masses = {}
+        self.means = {}
 
     def remove(self, member: StoryState) -> None:
         """Take a member back out (the re-check moved it). Changed entries are replaced, never
@@ -383,6 +403,7 @@ class StoryState:
         self.keys = self.keys - member.keys
         self.numbers = self.numbers - member.numbers
         self.masses = {}
+        self.means = {}
 
     def without(self, member: StoryState) -> StoryState:
         """A copy of the story with one member taken out, to score the member against the rest."""
@@ -531,10 +552,10 @@ class Clusterer:
         (average link), so a large story attracts no more than a small one."""
         dense_z = -10.0
         calibration = self.calibration
-        for lang_a, sum_a in a.vector_sums.items():
-            mean_a = sum_a / a.vector_counts[lang_a]
-            for lang_b, sum_b in b.vector_sums.items():
-                key, value = calibration.similarity(lang_a, mean_a, lang_b, sum_b / b.vector_counts[lang_b])
+        means_b = b.language_means()
+        for lang_a, mean_a in a.language_means().items():
+            for lang_b, mean_b in means_b.items():
+                key, value = calibration.similarity(lang_a, mean_a, lang_b, mean_b)
                 dense_z = max(dense_z, calibration.zscore(key, value))
         names = self._overlap(a, b, "k")
         numbers = self._overlap(a, b, "n")
@@ -714,8 +735,8 @@ class Clusterer:
         rng = random.Random(article.id)  # seeded by content: the same stream learns the same
         for story_id in rng.sample(ids, min(BACKGROUND_SAMPLES, len(ids))):
             story = self.states[story_id]
-            for lang, total in story.vector_sums.items():
-                self.observe_unrelated(article.language, vec, lang, total / story.vector_counts[lang])
+            for lang, mean in story.language_means().items():
+                self.observe_unrelated(article.language, vec, lang, mean)
 
     def observe_unrelated(self, lang_a: str, mean_a: np.ndarray, lang_b: str, mean_b: np.ndarray) -> None:
         """Count the similarity of two groups of vectors (by their means) taken to be unrelated."""
