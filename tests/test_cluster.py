@@ -178,6 +178,37 @@ def test_stories_that_turn_out_to_be_one_merge_into_the_older() -> None:
     assert clusterer.index.candidates(unit(1), [], None) == ["st_old"]
 
 
+def test_two_stories_of_one_kind_stay_apart_when_the_joining_article_tells_them_apart() -> None:
+    # Two title defences by one boxer: the stories score as one as wholes (same champion, same
+    # words, close vectors), but the newcomer fits its own fight far better than the other.
+    rng = np.random.default_rng(0)
+    common, own_a, own_b = (rng.normal(size=384) for _ in range(3))
+
+    def vec(own: np.ndarray) -> np.ndarray:
+        v = common + 0.4 * own + 0.05 * rng.normal(size=384)
+        return v / np.linalg.norm(v)
+
+    def story(ident: str, created: int, own: np.ndarray, keys: tuple[str, ...], words: dict[str, float]) -> StoryState:
+        state = StoryState(id=ident, created=created)
+        for i in range(3):
+            state.add(article(f"{ident}-{i}", vec(own), day=DAY, keys=keys), words, frozenset())
+        return state
+
+    words_a = {"boxing": 0.6, "title": 0.6, "mannheim": 0.5}
+    first = story("st_first", 1, own_a, ("klsk", "rmn"), words_a)
+    second = story("st_second", 2, own_b, ("klsk", "tmbsn"), {"boxing": 0.6, "title": 0.6, "bern": 0.5})
+    clusterer = Clusterer([first, second])
+    assert score(clusterer.features(first, second)) > 0  # as wholes they would merge
+    newcomer = article("n1", vec(own_a), day=DAY, keys=("klsk", "rmn"), body="boxing title mannheim")
+    alone = StoryState(id="alone")
+    alone.add(newcomer, words_a, frozenset())
+    margin = score(clusterer.features(alone, first)) - score(clusterer.features(alone, second))
+    assert margin > cluster.MERGE_BRIDGE_MARGIN
+    assignment, _ = clusterer.assign(newcomer)
+    assert assignment.story_id == "st_first" and assignment.merged == ()
+    assert set(clusterer.states) == {"st_first", "st_second"}
+
+
 def test_a_story_developing_over_a_week_stays_one_story() -> None:
     clusterer = Clusterer()
     ids = _stream(clusterer)
