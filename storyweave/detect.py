@@ -202,6 +202,12 @@ ISO_DATE = re.compile(r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})(?:[T ].*)?
 DATELINE = re.compile(r"\A\s*(?P<head>[^\n]{1,80}?)\s+[-–—―]{1,2}\s")
 _PARENTHESISED = re.compile(r"\([^)]*\)")
 
+# A page cannot be published after it was read; a day of slack covers time zones (a page dated
+# tomorrow where it was written). A later date is a typo or a misread field, and believing it would
+# do harm beyond the article: the clusterer measures activity from the newest date it has seen,
+# so one article dated 2099 would retire every active story.
+PUBLISHED_AFTER_READ_DAYS = 1
+
 # A date in a URL path: /2023/09/13/, /2023-09-13-slug, /20230913/ (day); /2023/09/ (month).
 # A bare month must be a whole path segment: "/2023/10-things" is a list, not October.
 URL_DAY = re.compile(
@@ -210,12 +216,19 @@ URL_DAY = re.compile(
 URL_MONTH = re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>0?[1-9]|1[0-2])(?=/|$)")
 
 
-def detect_published(doc: RawDoc) -> PublishedDate:
+def detect_published(doc: RawDoc, read_on: dt.date | None = None) -> PublishedDate:
     """The publication date the evidence supports, with its precision and origin.
 
     The most trusted evidence wins; less trusted evidence only adds precision it agrees with (a
-    ``2023-09`` header and a ``Sept. 13`` dateline give 2023-09-13, origin "dateline").
+    ``2023-09`` header and a ``Sept. 13`` dateline give 2023-09-13, origin "dateline"). Evidence
+    dated more than :data:`PUBLISHED_AFTER_READ_DAYS` after *read_on* (the day the article was
+    read) is not credible and is set aside.
     """
+    latest = None if read_on is None else read_on + dt.timedelta(days=PUBLISHED_AFTER_READ_DAYS)
+
+    def credible(date: PublishedDate) -> bool:
+        return date.value is not None and (latest is None or date.value <= latest)
+
     languages = _dateparser_languages(doc)
     found: list[PublishedDate] = []
     if doc.published:
@@ -224,9 +237,9 @@ def detect_published(doc: RawDoc) -> PublishedDate:
     found.append(_url_date(doc.url))
     if doc.extra.get("folder_date"):
         found.append(_parse(doc.extra["folder_date"], "folder", languages, any_language=True))
-    context_year = next((d.value.year for d in found if d.value is not None), None)
+    context_year = next((d.value.year for d in found if d.value is not None and credible(d)), None)
     found.insert(1, _dateline(doc.text, languages, context_year))
-    evidence = [d for d in found if d.value is not None]
+    evidence = [d for d in found if credible(d)]
     if not evidence:
         return PublishedDate()
     best = evidence[0]

@@ -73,6 +73,7 @@ def prepare(raw: RawDoc, ingested_at: dt.datetime | None = None) -> Article:
             raise ValueError("no article text left after removing page furniture")
         doc = replace(doc, text=doc.title)  # a headline-only item is still news: its headline is its text
     language = detect_language(f"{doc.title}\n{doc.text}", doc.language)
+    ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
     fingerprint = hashlib.sha256(_normalised(doc.text).encode()).hexdigest()
     article_id = hashlib.sha256(f"{fingerprint}\n{doc.url}".encode()).hexdigest()[:20]
     return Article(
@@ -84,8 +85,8 @@ def prepare(raw: RawDoc, ingested_at: dt.datetime | None = None) -> Article:
         title=doc.title,
         body=doc.text,
         language=language,
-        published=detect_published(doc),
-        ingested_at=ingested_at or dt.datetime.now(dt.timezone.utc),
+        published=detect_published(doc, read_on=ingested_at.date()),
+        ingested_at=ingested_at,
         name_keys=name_keys(f"{doc.title}\n{doc.text}", language),
     )
 

@@ -204,6 +204,18 @@ def test_a_yearless_dateline_takes_its_year_from_other_evidence() -> None:
     assert found == PublishedDate(dt.date(2023, 9, 13), DatePrecision.DAY, "dateline")
 
 
+def test_a_date_after_the_article_was_read_is_set_aside() -> None:
+    read_on = dt.date(2026, 12, 5)
+    typo = doc(published="2099-01-05")
+    assert detect_published(typo) == PublishedDate(dt.date(2099, 1, 5), DatePrecision.DAY, "metadata")
+    assert detect_published(typo, read_on=read_on) == PublishedDate()
+    # Other evidence still counts, and a day of slack covers time zones.
+    with_url = doc(published="2099-01-05", url="https://example.org/2026/12/04/summit")
+    assert detect_published(with_url, read_on=read_on) == PublishedDate(dt.date(2026, 12, 4), DatePrecision.DAY, "url")
+    tomorrow = doc(published="2026-12-06")
+    assert detect_published(tomorrow, read_on=read_on).value == dt.date(2026, 12, 6)
+
+
 def test_less_trusted_evidence_only_adds_precision_it_agrees_with() -> None:
     refined = detect_published(doc(published="2023-09", url="https://example.com/2023/09/13/kim"))
     assert refined == PublishedDate(dt.date(2023, 9, 13), DatePrecision.DAY, "url")

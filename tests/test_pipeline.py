@@ -92,3 +92,33 @@ def test_the_next_batch_is_encoded_while_this_one_is_stored(tmp_path: Path) -> N
     report = Pipeline(open_store(str(tmp_path / "overlap.db")), encoder, batch_size=2).run(docs, on_item=on_item)
     assert report.added == 4 and encoder.calls == 2
     assert overlapped == [True], "the second batch was encoded only after the first was stored"
+
+
+class _NumberedStoryEncoder:
+    """Gives every text that opens with "Story N" the vector of story N."""
+
+    name = "numbered-test"
+    dim = DIM
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([unit(int(text.split()[1])) for text in texts])
+
+    def encode_query(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode(texts)
+
+
+def test_one_article_dated_far_ahead_does_not_retire_the_active_stories(tmp_path: Path) -> None:
+    """A typo in a page's date (2099) is set aside: believed, it would move the clusterer's
+    activity window decades ahead and every active story out of reach of its follow-ups."""
+
+    def doc(n: int, published: str, words: str) -> RawDoc:
+        return RawDoc(origin=f"{n}-{published}.txt", text=f"Story {n} {words}", published=published, language="en")
+
+    docs = [doc(n, "2026-11-20", f"harbour{n} reopened after the storm{n}") for n in range(80)]
+    docs.append(doc(500, "2099-01-05", "an unrelated page with a mistyped date"))
+    docs.append(doc(7, "2026-11-21", "harbour7 reopened after the storm7, officials said"))
+    store = open_store(str(tmp_path / "typo.db"))
+    Pipeline(store, _NumberedStoryEncoder()).run(docs)
+    story_of = {a.origin: (s.id, a) for s in store.stories(with_articles=True) for a in s.articles}
+    assert story_of["7-2026-11-21.txt"][0] == story_of["7-2026-11-20.txt"][0]
+    assert str(story_of["500-2099-01-05.txt"][1].published) == "unknown"
