@@ -624,15 +624,20 @@ class Clusterer:
         total = self._mass(a, kind) + self._mass(b, kind) - shared
         return shared / total if total > 0 else 0.0
 
+    def _scored(self, story: StoryState, exclude: str | None = None) -> dict[str, float]:
+        """The log-odds of each candidate story (:class:`CandidateIndex`) being one with *story*."""
+        return {
+            story_id: score(self.features(story, self.states[story_id]))
+            for story_id in self.index.candidates(story.centroid(), story.keys, story.last_day)
+            if story_id != exclude
+        }
+
     def _best(self, story: StoryState, exclude: str | None = None) -> tuple[str | None, float]:
-        best_id, best_score = None, -math.inf
-        for story_id in self.index.candidates(story.centroid(), story.keys, story.last_day):
-            if story_id == exclude:
-                continue
-            value = score(self.features(story, self.states[story_id]))
-            if value > best_score:
-                best_id, best_score = story_id, value
-        return best_id, best_score
+        scored = self._scored(story, exclude)
+        if not scored:
+            return None, -math.inf
+        best_id = max(scored, key=scored.__getitem__)  # the first of equals, in candidate order
+        return best_id, scored[best_id]
 
     def learn_frequencies(self, article: Article) -> tuple[Counter[str], frozenset[str]]:
         """Count the article's terms, name keys and numbers into the document frequencies that
@@ -645,15 +650,18 @@ class Clusterer:
     # -- the decision --------------------------------------------------------------------------
     def assign(self, article: Article) -> tuple[Assignment, StoryState]:
         """Join the best-scoring candidate story if its log-odds are >= 0, else start a story;
-        then merge the touched story with others while their log-odds are >= 0 and the article
-        bridges them (:meth:`_merge_from`); and every REFINE_EVERY articles check the recent ones again (:meth:`_refine`)."""
+        then merge the touched story with the other candidates the article bridges while their
+        log-odds are >= 0 (:meth:`_merge_from`); and every REFINE_EVERY articles check the recent
+        ones again (:meth:`_refine`)."""
         if article.vector is None:
             raise ValueError(f"article {article.id} has no vector; encode before clustering")
         self._learn_background(article)
         terms, numbers = self.learn_frequencies(article)
         single = StoryState(id="st_" + article.id[:16])
         single.add(article, self.weights(terms), numbers)
-        best_id, best_score = self._best(single)
+        scored = self._scored(single)
+        best_id = max(scored, key=scored.__getitem__) if scored else None
+        best_score = scored[best_id] if best_id is not None else -math.inf
         if best_id is not None and best_score >= 0.0:
             state = self.states[best_id]
             state.absorb(single)
@@ -667,7 +675,8 @@ class Clusterer:
         self.index.upsert(state.id, state.centroid(), single.keys, state.last_day)
         merged: list[str] = []
         if decision == "join":
-            state, merged = self._merge_from(state, single, best_score)
+            bridged = [sid for sid, value in scored.items() if sid != best_id and value >= best_score - MERGE_BRIDGE_MARGIN]
+            state, merged = self._merge_from(state, bridged)
         self.recent.append(RecentMember(article.id, state.id, single))
         self._assigned += 1
         # Forget first: a story this article pushed out of the window must not take part in
@@ -699,19 +708,19 @@ class Clusterer:
             member.story_id = target.id
         return tuple(moves)
 
-    def _merge_from(self, state: StoryState, bridge: StoryState, joined: float) -> tuple[StoryState, list[str]]:
-        """Merge the story with its best candidate while they score as one story and the article
-        that joined it (*bridge*, with log-odds *joined*) fits the candidate nearly as well
-        (:data:`MERGE_BRIDGE_MARGIN`). The older story keeps its id (ids never change); the
-        younger one's id is recorded as merged."""
+    def _merge_from(self, state: StoryState, bridged: list[str]) -> tuple[StoryState, list[str]]:
+        """Merge the story the article joined with the stories it bridges (*bridged*: the other
+        candidates the article fits within :data:`MERGE_BRIDGE_MARGIN` of its choice), best
+        first, while they score as one story. The older story keeps its id (ids never change);
+        the younger one's id is recorded as merged."""
         merged: list[str] = []
-        for _ in range(MAX_MERGES_PER_ARTICLE):
-            other_id, value = self._best(state, exclude=state.id)
-            if other_id is None or value < 0.0:
+        while bridged and len(merged) < MAX_MERGES_PER_ARTICLE:
+            scored = {sid: score(self.features(state, self.states[sid])) for sid in bridged if sid in self.states}
+            other_id = max(scored, key=scored.__getitem__) if scored else None
+            if other_id is None or scored[other_id] < 0.0:
                 break
+            bridged = [sid for sid in bridged if sid != other_id]
             other = self.states[other_id]
-            if score(self.features(bridge, other)) < joined - MERGE_BRIDGE_MARGIN:
-                break
             older, younger = (other, state) if other.created < state.created else (state, other)
             older.absorb(younger)
             del self.states[younger.id]
