@@ -675,7 +675,8 @@ class Clusterer:
         self.index.upsert(state.id, state.centroid(), single.keys, state.last_day)
         merged: list[str] = []
         if decision == "join":
-            bridged = [sid for sid, value in scored.items() if sid != best_id and value >= best_score - MERGE_BRIDGE_MARGIN]
+            near = best_score - MERGE_BRIDGE_MARGIN
+            bridged = [sid for sid, value in scored.items() if sid != best_id and value >= near]
             state, merged = self._merge_from(state, bridged)
         self.recent.append(RecentMember(article.id, state.id, single))
         self._assigned += 1
