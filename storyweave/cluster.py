@@ -492,6 +492,15 @@ def score(f: Features) -> float:
     )
 
 
+def _best(scored: Mapping[str, float]) -> tuple[str | None, float]:
+    """The best-scoring story and its log-odds (the first of equals, in the mapping's order), or
+    None and -inf when there is none."""
+    if not scored:
+        return None, -math.inf
+    best_id = max(scored, key=scored.__getitem__)
+    return best_id, scored[best_id]
+
+
 class DocumentFrequencies:
     """Document frequencies of terms and name keys, learnt from the stream itself."""
 
@@ -638,13 +647,6 @@ class Clusterer:
             if story_id != exclude
         }
 
-    def _best(self, story: StoryState, exclude: str | None = None) -> tuple[str | None, float]:
-        scored = self._scored(story, exclude)
-        if not scored:
-            return None, -math.inf
-        best_id = max(scored, key=scored.__getitem__)  # the first of equals, in candidate order
-        return best_id, scored[best_id]
-
     def learn_frequencies(self, article: Article) -> tuple[Counter[str], frozenset[str]]:
         """Count the article's terms, name keys and numbers into the document frequencies that
         weigh them; returns its term counts and its numbers."""
@@ -666,8 +668,7 @@ class Clusterer:
         single = StoryState(id="st_" + article.id[:16])
         single.add(article, self.weights(terms), numbers)
         scored = self._scored(single)
-        best_id = max(scored, key=scored.__getitem__) if scored else None
-        best_score = scored[best_id] if best_id is not None else -math.inf
+        best_id, best_score = _best(scored)
         if best_id is not None and best_score >= 0.0:
             state = self.states[best_id]
             state.absorb(single)
@@ -703,7 +704,7 @@ class Clusterer:
             if own is None or own.size < 2:
                 continue  # merged away by another writer, out of the window, or alone
             own_score = score(self.features(member.single, own.without(member.single)))
-            best_id, best_score = self._best(member.single, exclude=own.id)
+            best_id, best_score = _best(self._scored(member.single, exclude=own.id))
             if best_id is None or best_score <= max(0.0, own_score):
                 continue
             target = self.states[best_id]
@@ -723,8 +724,8 @@ class Clusterer:
         merged: list[str] = []
         while bridged and len(merged) < MAX_MERGES_PER_ARTICLE:
             scored = {sid: score(self.features(state, self.states[sid])) for sid in bridged if sid in self.states}
-            other_id = max(scored, key=scored.__getitem__) if scored else None
-            if other_id is None or scored[other_id] < 0.0:
+            other_id, value = _best(scored)
+            if other_id is None or value < 0.0:
                 break
             bridged = [sid for sid in bridged if sid != other_id]
             other = self.states[other_id]
