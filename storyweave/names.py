@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from anyascii import anyascii
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 
 __all__ = ["NameMention", "find_names", "is_distinctive", "key_matches", "name_key", "name_keys"]
 
@@ -433,6 +434,11 @@ HEADLINE_CAPITALISED_SHARE = 0.8
 MAX_RUN_WORDS = 8
 # This many all-capitals words in a row (on one line) are a shouted headline, not acronyms.
 SHOUT_MIN_RUN = 3
+# Languages that capitalise every noun (German, Luxembourgish): there a capital proves nothing
+# about a single word (Steuern, Unternehmen, Wirtschaft), so a one-word name needs other
+# evidence (:func:`_noun_capitalising_filter`), and a title may end a compound
+# (Bundeskanzlerin, Außenminister, Regierungssprecher).
+NOUN_CAPITALISING = frozenset({"de", "lb"})
 # Two spellings of a capitalised word are taken as one word (for the evidence that a word is
 # used as a name elsewhere in the text) when they share a prefix of STEM_PREFIX_MIN letters, or
 # of all but STEM_SLACK letters of the shorter one, whichever is longer, and their lengths
@@ -608,9 +614,34 @@ def _is_title(fold: str, language: str) -> bool:
     titles = _TITLES.get(language, frozenset())
     if fold in titles:
         return True
+    compound = language in NOUN_CAPITALISING
     return any(
-        len(t) >= TITLE_STEM_MIN and fold.startswith(t) and len(fold) - len(t) <= TITLE_SUFFIX_MAX for t in titles
+        len(t) >= TITLE_STEM_MIN
+        and ((fold.startswith(t) and len(fold) - len(t) <= TITLE_SUFFIX_MAX) or (compound and fold.endswith(t)))
+        for t in titles
     )
+
+
+@functools.cache
+def _folded_places(language: str) -> frozenset[str]:
+    """The CLDR country and city names of a language, case-folded, for cased scripts, with the
+    cities of the time-zone database as they are written in its ids (Europe/Berlin): CLDR
+    lists a city under a language only where the language spells it otherwise."""
+    zone_cities = {zone.rsplit("/", 1)[-1].replace("_", " ") for zone in get_global("zone_territories")}
+    return frozenset(name.casefold() for name in _gazetteer(language) | zone_cities)
+
+
+def _noun_capitalising_filter(runs: list[list[_Word]], language: str) -> list[list[_Word]]:
+    """Where every noun is capitalised, keep a one-word run only when it is a place CLDR names
+    (Russland, Moskau) or a word of a longer name in the same text (Merkel after Angela Merkel,
+    Merkels too): what is left is most often a common noun."""
+    in_longer = [w.fold for run in runs if len(run) > 1 for w in run]
+    places = _folded_places(language)
+    return [
+        run
+        for run in runs
+        if len(run) > 1 or run[0].fold in places or any(_same_stem(run[0].fold, other) for other in in_longer)
+    ]
 
 
 def _cased_names(text: str, tokens: Sequence[_Token], language: str) -> list[NameMention]:
@@ -625,6 +656,7 @@ def _cased_names(text: str, tokens: Sequence[_Token], language: str) -> list[Nam
     particles = _PARTICLES.get(language, _DEFAULT_PARTICLES)
     calendar = _calendar_words(language)
     openers = _OPENERS.get(language, frozenset())
+    compound_titles = language in NOUN_CAPITALISING
 
     def confirmed(word: _Word) -> bool:
         """A sentence-initial capital is a name only if the word is also capitalised mid-sentence
@@ -676,7 +708,8 @@ def _cased_names(text: str, tokens: Sequence[_Token], language: str) -> list[Nam
         i = j
         while run and droppable_head(run):
             run.pop(0)
-        while run and run[-1].fold in particles:
+        # A title may also follow a name where nouns are capitalised (Merkels Sprecher).
+        while run and (run[-1].fold in particles or (compound_titles and _is_title(run[-1].fold, language))):
             run.pop()
         if len(run) == 1 and run[0].fold in calendar:
             continue
@@ -684,6 +717,8 @@ def _cased_names(text: str, tokens: Sequence[_Token], language: str) -> list[Nam
             runs.extend([w] for w in run if w.fold not in particles)
         elif run:
             runs.append(run)
+    if language in NOUN_CAPITALISING:
+        runs = _noun_capitalising_filter(runs, language)
     standalone = {tuple(w.fold for w in run) for run in runs}
     for run in runs:
         for a, b in _split_known([w.fold for w in run], standalone):
