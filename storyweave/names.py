@@ -631,16 +631,19 @@ def _folded_places(language: str) -> frozenset[str]:
     return frozenset(name.casefold() for name in _gazetteer(language) | zone_cities)
 
 
-def _noun_capitalising_filter(runs: list[list[_Word]], language: str) -> list[list[_Word]]:
+def _noun_capitalising_filter(
+    runs: list[list[_Word]], after_title: set[str], language: str
+) -> list[list[_Word]]:
     """Where every noun is capitalised, keep a one-word run only when it is a place CLDR names
-    (Russland, Moskau) or a word of a longer name in the same text (Merkel after Angela Merkel,
-    Merkels too): what is left is most often a common noun."""
-    in_longer = [w.fold for run in runs if len(run) > 1 for w in run]
+    (Russland, Moskau), a word that follows a title somewhere in the text (Scholz after
+    Bundeskanzler Scholz), or a word of a longer name in the same text (Merkel after Angela
+    Merkel, Merkels too): what is left is most often a common noun."""
+    evidence = [w.fold for run in runs if len(run) > 1 for w in run] + sorted(after_title)
     places = _folded_places(language)
     return [
         run
         for run in runs
-        if len(run) > 1 or run[0].fold in places or any(_same_stem(run[0].fold, other) for other in in_longer)
+        if len(run) > 1 or run[0].fold in places or any(_same_stem(run[0].fold, other) for other in evidence)
     ]
 
 
@@ -683,6 +686,7 @@ def _cased_names(text: str, tokens: Sequence[_Token], language: str) -> list[Nam
         return False
 
     runs: list[list[_Word]] = []
+    after_title: set[str] = set()  # the first word of each name that a title preceded
     mentions: list[NameMention] = []
     i = 0
     while i < len(words):
@@ -706,8 +710,11 @@ def _cased_names(text: str, tokens: Sequence[_Token], language: str) -> list[Nam
             run.append(nxt)
             j += 1
         i = j
+        titled = False
         while run and droppable_head(run):
-            run.pop(0)
+            titled = _is_title(run.pop(0).fold, language) or titled
+        if titled and run:
+            after_title.add(run[0].fold)
         # A title may also follow a name where nouns are capitalised (Merkels Sprecher).
         while run and (run[-1].fold in particles or (compound_titles and _is_title(run[-1].fold, language))):
             run.pop()
@@ -718,7 +725,7 @@ def _cased_names(text: str, tokens: Sequence[_Token], language: str) -> list[Nam
         elif run:
             runs.append(run)
     if language in NOUN_CAPITALISING:
-        runs = _noun_capitalising_filter(runs, language)
+        runs = _noun_capitalising_filter(runs, after_title, language)
     standalone = {tuple(w.fold for w in run) for run in runs}
     for run in runs:
         for a, b in _split_known([w.fold for w in run], standalone):

@@ -188,15 +188,17 @@ def test_other_scripts() -> None:
 
 
 def test_german_common_nouns_are_no_names() -> None:
-    """German capitalises every noun: a lone capitalised word counts only as a known place or
-    as a word of a longer name in the same text, and titles inside compounds are cut."""
+    """German capitalises every noun: a lone capitalised word counts only as a known place, as
+    a word after a title, or as a word of a longer name in the same text, and titles inside
+    compounds are cut."""
     text = (
         "Die Bundesregierung hat am Montag in Berlin beschlossen, dass die Steuern für Unternehmen"
         " steigen. Bundeskanzlerin Angela Merkel sagte, die Wirtschaft werde wachsen. Merkels"
         " Sprecher reiste nach Russland. Wladimir Putin empfing ihn. Putin sagte nichts."
+        " Außenminister Lawrow schwieg, und Lawrow reiste ab."
     )
     found = [m.text for m in find_names(text, "de")]
-    assert found == ["Berlin", "Angela Merkel", "Merkels", "Russland", "Wladimir Putin", "Putin"]
+    assert found == ["Berlin", "Angela Merkel", "Merkels", "Russland", "Wladimir Putin", "Putin", "Lawrow", "Lawrow"]
     # The same capitals in English prove a name (Steuern is no English word).
     assert "Wirtschaft" in [m.text for m in find_names("The report by Wirtschaft was read.", "en")]
 
