@@ -638,7 +638,7 @@ def _noun_capitalising_filter(
     (Russland, Moskau), a word that follows a title somewhere in the text (Scholz after
     Bundeskanzler Scholz), or a word of a longer name in the same text (Merkel after Angela
     Merkel, Merkels too): what is left is most often a common noun."""
-    evidence = [w.fold for run in runs if len(run) > 1 for w in run] + sorted(after_title)
+    evidence = [w.fold for run in runs if len(run) > 1 for w in run] + [*after_title]
     places = _folded_places(language)
     return [
         run
